@@ -1,0 +1,35 @@
+"""accord serve: the production WSGI server (gunicorn) on 127.0.0.1:8000 by default."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Accord with gunicorn (static files are served by WhiteNoise)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=4)
+
+    def handle(self, *args, bind, workers, threads, **options):
+        from gunicorn.app.base import BaseApplication
+
+        from accord.wsgi import application
+
+        call_command("migrate", interactive=False, verbosity=0)
+
+        class Server(BaseApplication):
+            def load_config(self):
+                self.cfg.set("bind", bind)
+                self.cfg.set("workers", workers)
+                self.cfg.set("threads", threads)
+                self.cfg.set("accesslog", "-")
+                self.cfg.set("worker_class", "gthread")
+
+            def load(self):
+                return application
+
+        self.stdout.write(f"Accord is serving http://{bind}/ (data in {settings.DATA_DIR}); Ctrl-C stops it.")
+        Server().run()

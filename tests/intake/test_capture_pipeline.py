@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from accord.campaigns.models import Campaign, Touchpoint
+from accord.core.clock import now
+from accord.core.errors import ValidationFailed
+from accord.crm.models import Account, Contact, StageChange
+from accord.intake.leads import lead_from_mapping
+from accord.intake.services import contact_capture, leads_capture_bulk
+
+pytestmark = pytest.mark.django_db
+
+
+def lead(**data):
+    return lead_from_mapping(data, default_region="US")
+
+
+def make_campaign(**values) -> Campaign:
+    moment = now()
+    return Campaign.objects.create(created_at=moment, updated_at=moment, **values)
+
+
+def test_it_normalizes_email_phone_and_company_domain():
+    outcome = contact_capture(lead=lead(email="  Ann.Lee@Acme.COM ", phone="(415) 555-2671", company="Acme"))
+    contact = outcome.contact
+    contact.refresh_from_db()
+    assert contact.email == "ann.lee@acme.com"
+    assert contact.phone == "+14155552671"
+    assert contact.account.domain == "acme.com"
+    assert contact.account.name == "Acme"
+
+
+def test_it_does_not_take_a_company_domain_from_free_mail():
+    outcome = contact_capture(lead=lead(email="ann@gmail.com"))
+    assert outcome.contact.account is None
+    assert Account.objects.count() == 0
+
+
+def test_it_updates_the_existing_contact_found_by_email_and_never_empties_a_field():
+    contact_capture(lead=lead(email="ann@acme.com", first_name="Ann", job_title="CTO"))
+    outcome = contact_capture(lead=lead(email="ANN@acme.com", first_name="", last_name="Lee"))
+    assert not outcome.created
+    assert Contact.objects.count() == 1
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name, contact.job_title) == ("Ann", "Lee", "CTO")
+    assert Touchpoint.objects.filter(contact=contact).count() == 2
+
+
+def test_it_resolves_the_campaign_from_utm_parameters_in_the_landing_url():
+    campaign = make_campaign(name="Spring webinar", channel="webinar", utm_campaign="spring-webinar")
+    outcome = contact_capture(
+        lead=lead(email="bo@globex.com", landing_url="https://example.com/lp?utm_source=li&utm_campaign=Spring-Webinar")
+    )
+    touchpoint = outcome.touchpoint
+    assert touchpoint.campaign == campaign
+    assert touchpoint.channel == "webinar"
+    assert touchpoint.utm_source == "li"
+    contact = Contact.objects.get(pk=outcome.contact.pk)
+    assert contact.first_touch_campaign == campaign
+    assert contact.latest_touch_campaign == campaign
+
+
+def test_it_keeps_the_first_touch_and_moves_the_latest_touch():
+    first = make_campaign(name="Ads", channel="paid_search", utm_campaign="ads")
+    second = make_campaign(name="Newsletter", channel="email", utm_campaign="news")
+    contact_capture(lead=lead(email="cy@initech.com", utm_campaign="ads", occurred_at="2026-01-05T10:00:00Z"))
+    contact_capture(lead=lead(email="cy@initech.com", utm_campaign="news", occurred_at="2026-03-01T10:00:00Z"))
+    contact = Contact.objects.get(email="cy@initech.com")
+    assert contact.first_touch_campaign == first
+    assert contact.first_touch_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert contact.latest_touch_campaign == second
+    assert contact.latest_touch_channel == "email"
+
+
+def test_an_older_touch_arriving_late_becomes_the_first_touch():
+    contact_capture(lead=lead(email="di@acme.com", occurred_at="2026-03-01T00:00:00Z", utm_medium="email"))
+    contact_capture(lead=lead(email="di@acme.com", occurred_at="2026-01-01T00:00:00Z", utm_medium="cpc"))
+    contact = Contact.objects.get(email="di@acme.com")
+    assert contact.first_touch_channel == "paid_search"
+    assert contact.latest_touch_channel == "email"
+
+
+def test_a_new_contact_gets_a_stage_change_and_later_stages_only_move_forward(marketer):
+    contact_capture(lead=lead(email="ed@acme.com"), actor=marketer)
+    contact_capture(lead=lead(email="ed@acme.com", lifecycle_stage="mql"), actor=marketer)
+    contact_capture(lead=lead(email="ed@acme.com", lifecycle_stage="subscriber"), actor=marketer)
+    contact = Contact.objects.get(email="ed@acme.com")
+    assert contact.lifecycle_stage == "mql"
+    moves = list(StageChange.objects.filter(contact=contact).order_by("id").values_list("from_stage", "to_stage"))
+    assert moves == [("", "lead"), ("lead", "mql")]
+    assert StageChange.objects.filter(contact=contact, changed_by=marketer).count() == 2
+
+
+def test_it_reuses_the_account_of_the_same_domain_and_fills_only_its_empty_fields():
+    contact_capture(lead=lead(email="a@acme.com", company="Acme", industry="Software"))
+    contact_capture(lead=lead(email="b@acme.com", company="ACME Inc", industry="Retail", employee_count="250"))
+    account = Account.objects.get()
+    assert account.name == "Acme"
+    assert account.industry == "Software"
+    assert account.employee_count == 250
+    assert Contact.objects.filter(account=account).count() == 2
+
+
+def test_it_refuses_an_unknown_campaign_id_and_stores_nothing():
+    with pytest.raises(ValidationFailed) as refused:
+        contact_capture(lead=lead(email="x@acme.com", campaign_id=999))
+    assert "campaign_id" in refused.value.errors
+    assert Contact.objects.count() == 0
+
+
+def test_validation_names_every_bad_field():
+    with pytest.raises(ValidationFailed) as refused:
+        lead(email="not-an-email", phone="12", occurred_at="yesterday", lifecycle_stage="hot", employee_count="many",
+             country="Germany", colour="blue")
+    assert set(refused.value.errors) == {"colour"}
+    with pytest.raises(ValidationFailed) as refused:
+        lead(email="not-an-email", phone="12", occurred_at="yesterday", lifecycle_stage="hot", employee_count="many",
+             country="Germany")
+    assert set(refused.value.errors) == {"email", "phone", "occurred_at", "lifecycle_stage", "employee_count", "country"}
+
+
+def test_bulk_capture_merges_rows_for_one_person_and_uses_a_fixed_number_of_queries(django_assert_max_num_queries):
+    rows = [(i, lead(email=f"p{i % 50}@corp{i % 50 % 7}.com", first_name=f"P{i}", company=f"Corp {i % 50 % 7}")) for i in range(200)]
+    with django_assert_max_num_queries(20):
+        summary = leads_capture_bulk(leads=rows, batch_size=500)
+    assert summary.created == 50
+    assert summary.updated == 150
+    assert Contact.objects.count() == 50
+    assert Account.objects.count() == 7
+    assert Touchpoint.objects.count() == 200
+
+
+def test_bulk_capture_with_dedupe_keys_records_each_row_once_when_run_again():
+    rows = []
+    for i in range(20):
+        item = lead(email=f"q{i}@corp.com", first_name="Q")
+        item.dedupe_key = f"key-{i}"
+        rows.append((i, item))
+    first = leads_capture_bulk(leads=rows)
+    again = leads_capture_bulk(leads=rows)
+    assert (first.created, again.created, again.updated, again.unchanged) == (20, 0, 0, 20)
+    assert Touchpoint.objects.count() == 20
