@@ -1,5 +1,95 @@
-"""The JSON API: one NinjaAPI with every app's router."""
+"""The JSON API: one NinjaAPI, token or session authentication, errors that name the field.
 
+Each app adds its router in ``register_routers``. Endpoints stay thin: parse with a schema,
+check the role with ``require_perm``, call one service, return an output schema.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
-api = NinjaAPI(title="Accord API", version="1")
+from accord.core.errors import ValidationFailed
+from accord.core.models import ApiToken, hash_token
+
+
+def user_for_token(raw: str):
+    """The active user owning an unrevoked token, or None. Only hashes are compared."""
+    if not raw or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    moment = timezone.now()
+    # Writing on every call would serialize readers on SQLite; a minute's precision is enough.
+    if token.last_used_at is None or (moment - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
+    return token.user
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenHeader(APIKeyHeader):
+    param_name = "X-API-Token"
+
+    def authenticate(self, request, key):
+        user = user_for_token(key or "")
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Accord API",
+    version="1",
+    description="The shared customer record of Marketing and Sales. Authenticate with "
+    "`Authorization: Bearer <token>` (create a token on your profile page or with "
+    "`accord token create USERNAME`), or with the session cookie of a signed-in browser.",
+    auth=[BearerToken(), TokenHeader(), django_auth],
+    urls_namespace="api",
+)
+
+
+def field_errors(errors: dict[str, str], location: str = "body") -> dict:
+    return {"detail": [{"loc": [location, name], "msg": message, "type": "value_error"} for name, message in errors.items()]}
+
+
+@api.exception_handler(ValidationFailed)
+def _validation_failed(request, exc: ValidationFailed):
+    return api.create_response(request, field_errors(exc.errors), status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request, exc: PermissionDenied):
+    return api.create_response(request, {"detail": str(exc) or "Your role may not do this."}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc: Http404):
+    return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "Authentication required: send a valid API token."}, status=401)
+
+
+def register_routers() -> None:
+    """Every app's router, mounted once. Apps add themselves here."""
+
+
+register_routers()
