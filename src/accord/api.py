@@ -88,8 +88,29 @@ def _unauthenticated(request, exc):
     return api.create_response(request, {"detail": "Authentication required: send a valid API token."}, status=401)
 
 
+# Every app's router and its prefix, fixed here so apps never collide.
+ROUTERS = (
+    ("core", "/"),
+    ("crm", "/"),
+    ("campaigns", "/campaigns"),
+    ("intake", "/leads"),
+    ("integrations", "/"),
+    ("scoring", "/scoring"),
+    ("dedup", "/dedup"),
+    ("handoff", "/handoffs"),
+    ("reports", "/reports"),
+    ("outreach", "/outreach"),
+    ("knowledge", "/knowledge"),
+    ("notifications", "/notifications"),
+)
+
+
 def register_routers() -> None:
-    """Every app's router, mounted once. Apps add themselves here."""
+    """Every app's router, mounted once."""
+    from importlib import import_module
+
+    for app, prefix in ROUTERS:
+        api.add_router(prefix, import_module(f"accord.{app}.api").router)
 
 
 register_routers()

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "accord.intake",
     "accord.integrations",
     "accord.worker",
+    "accord.notifications",
 ]
 
 MIDDLEWARE = [

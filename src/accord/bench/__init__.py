@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass, field
 
 _REGISTRY: dict[str, Callable[..., list["Figure"]]] = {}
 # Modules that define benchmarks; imported lazily so `accord bench` starts fast.
-BENCH_MODULES = ("accord.bench.ingest", "accord.bench.scoring", "accord.bench.dedup", "accord.bench.reports")
+BENCH_MODULES = (
+    "accord.bench.ingest",
+    "accord.bench.scoring",
+    "accord.bench.dedup",
+    "accord.bench.reports",
+    "accord.bench.handoff",
+    "accord.bench.outreach",
+    "accord.bench.knowledge",
+)
 
 
 @dataclass

@@ -23,7 +23,7 @@ class ExactEmailMatcher:
         emails = {lead.email for lead in leads if lead.email}
         if not emails:
             return {}
-        return {contact.email: contact for contact in Contact.objects.filter(email__in=emails)}
+        return {contact.email: contact for contact in Contact.objects.filter(email__in=emails).exclude(email="")}
 
 
 def get_matcher() -> ContactMatcher:
