@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accord.notifications.context.unread_count",
             ],
         },
     },
@@ -137,3 +138,11 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = ACCORD_PAGE_SIZE
+
+# The background worker (accord worker): how long a claimed job is held before another worker
+# may take it over, the retry backoff (base doubles per failed attempt, up to the cap), and how
+# long finished jobs are kept.
+ACCORD_WORKER_LEASE_SECONDS = env_int("ACCORD_WORKER_LEASE_SECONDS", 300)
+ACCORD_WORKER_RETRY_BASE_SECONDS = env_int("ACCORD_WORKER_RETRY_BASE_SECONDS", 30)
+ACCORD_WORKER_RETRY_MAX_SECONDS = env_int("ACCORD_WORKER_RETRY_MAX_SECONDS", 6 * 3600)
+ACCORD_WORKER_KEEP_DAYS = env_int("ACCORD_WORKER_KEEP_DAYS", 7)
