@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from accord.core.errors import ValidationFailed
@@ -70,7 +71,29 @@ def field_errors(errors: dict[str, str], location: str = "body") -> dict:
 
 @api.exception_handler(ValidationFailed)
 def _validation_failed(request, exc: ValidationFailed):
-    return api.create_response(request, field_errors(exc.errors), status=422)
+    return api.create_response(request, field_errors(exc.errors, exc.location), status=422)
+
+
+def _request_error(error: dict) -> dict:
+    """Ninja's error about a request part, in the shape ValidationFailed gives: the location
+    then the field as the client sent it (ninja adds the view's parameter name in between)."""
+    loc = [str(part) for part in error.get("loc", ())]
+    if len(loc) >= 3 and loc[0] in ("body", "query", "header", "path", "form"):
+        loc = [loc[0], *loc[2:]]
+    message = str(error.get("msg", "is not valid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    kind = error.get("type", "value_error")
+    if kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = "is not a field this endpoint accepts"
+    return {"loc": loc, "msg": message, "type": kind}
+
+
+@api.exception_handler(RequestInvalid)
+def _request_invalid(request, exc: RequestInvalid):
+    return api.create_response(request, {"detail": [_request_error(error) for error in exc.errors]}, status=422)
 
 
 @api.exception_handler(PermissionDenied)
@@ -93,7 +116,7 @@ ROUTERS = (
     ("core", "/"),
     ("crm", "/"),
     ("campaigns", "/campaigns"),
-    ("intake", "/leads"),
+    ("intake", "/"),
     ("integrations", "/"),
     ("scoring", "/scoring"),
     ("dedup", "/dedup"),
