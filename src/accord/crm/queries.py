@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from accord.campaigns.models import Touchpoint
 from accord.core.errors import ValidationFailed
+from accord.core.params import ParamReader, within_days
 from accord.crm.lifecycle import Stage
-from accord.crm.models import Contact
+from accord.crm.models import OPEN_OPPORTUNITY_STAGES, Account, Contact, Opportunity, OpportunityStage
 
 CONTACT_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -57,73 +57,39 @@ class ContactFilter:
 
 def contact_filter_from_params(params: Mapping[str, object]) -> ContactFilter:
     """Read a filter from query parameters; ValidationFailed names each bad parameter."""
-    errors: dict[str, str] = {}
-
-    def single(name: str) -> str:
-        value = params.get(name)
-        if isinstance(value, (list, tuple)):
-            value = value[-1] if value else ""
-        return "" if value is None else str(value).strip()
-
-    def whole(name: str, *, low: int = 1, high: int = 2**62) -> int | None:
-        raw = single(name)
-        if not raw:
-            return None
-        try:
-            value = int(raw)
-            if not low <= value <= high:
-                raise ValueError
-            return value
-        except ValueError:
-            errors[name] = f"'{raw[:40]}' is not a valid number here"
-            return None
-
-    def day(name: str) -> date | None:
-        raw = single(name)
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors[name] = f"'{raw[:40]}' is not a date (use YYYY-MM-DD)"
-            return None
-
-    q = single("q")
-    if len(q) > 200:
-        errors["q"] = "is longer than 200 characters"
-    raw_stages = params.getlist("stage") if hasattr(params, "getlist") else [single("stage")]
-    stages = tuple(dict.fromkeys(s.strip().lower() for raw in raw_stages for s in str(raw).split(",") if s.strip()))
-    bad = [s for s in stages if s not in Stage.values]
-    if bad:
-        errors["stage"] = f"'{bad[0][:40]}' is not a lifecycle stage; use one of {', '.join(Stage.values)}"
-    owner_raw = single("owner")
-    unowned = owner_raw.lower() == "none"
-    owner_id = None if unowned else whole("owner")
-    grade = single("grade").upper()
+    read = ParamReader(params)
+    q = read.text("q")
+    stages = read.choices("stage", Stage.values, "a lifecycle stage")
+    owner_id, unowned = _owner(read)
+    grade = read.single("grade").upper()
     if grade and grade not in ("A", "B", "C", "D"):
-        errors["grade"] = "must be A, B, C or D"
-    sort = single("sort") or "newest"
+        read.errors["grade"] = "must be A, B, C or D"
+    sort = read.single("sort") or "newest"
     if sort not in CONTACT_SORTS:
-        errors["sort"] = f"must be one of {', '.join(CONTACT_SORTS)}"
-    created_from, created_to = day("created_from"), day("created_to")
-    if created_from and created_to and created_from > created_to:
-        errors["created_to"] = "must not be before created_from"
+        read.errors["sort"] = f"must be one of {', '.join(CONTACT_SORTS)}"
+    created_from, created_to = read.day_range("created_from", "created_to")
     result = ContactFilter(
-        q=q[:200],
+        q=q,
         stages=stages,
         owner_id=owner_id,
         unowned=unowned,
-        campaign_id=whole("campaign"),
-        account_id=whole("account"),
+        campaign_id=read.whole("campaign"),
+        account_id=read.whole("account"),
         created_from=created_from,
         created_to=created_to,
-        min_score=whole("min_score", low=-100000, high=100000),
+        min_score=read.whole("min_score", low=-100000, high=100000),
         grade=grade,
         sort=sort,
     )
-    if errors:
-        raise ValidationFailed(errors)
+    if read.errors:
+        raise ValidationFailed(read.errors)
     return result
+
+
+def _owner(read: ParamReader) -> tuple[int | None, bool]:
+    """``owner=<id>`` or ``owner=none`` for the unowned."""
+    unowned = read.single("owner").lower() == "none"
+    return (None if unowned else read.whole("owner")), unowned
 
 
 def contacts_matching(contact_filter: ContactFilter) -> QuerySet[Contact]:
@@ -151,11 +117,7 @@ def contacts_matching(contact_filter: ContactFilter) -> QuerySet[Contact]:
         )
     if f.account_id:
         contacts = contacts.filter(account_id=f.account_id)
-    tz = timezone.get_current_timezone()
-    if f.created_from:
-        contacts = contacts.filter(created_at__gte=datetime.combine(f.created_from, time.min, tzinfo=tz))
-    if f.created_to:
-        contacts = contacts.filter(created_at__lt=datetime.combine(f.created_to + timedelta(days=1), time.min, tzinfo=tz))
+    contacts = within_days(contacts, "created_at", f.created_from, f.created_to)
     if f.min_score is not None:
         contacts = contacts.filter(score__gte=f.min_score)
     if f.grade:
@@ -166,3 +128,125 @@ def contacts_matching(contact_filter: ContactFilter) -> QuerySet[Contact]:
 def contact_timeline(contact: Contact) -> QuerySet[Touchpoint]:
     """Everything both teams did with this person, newest first."""
     return Touchpoint.objects.filter(contact=contact).select_related("campaign", "actor").order_by("-occurred_at", "-id")
+
+
+@dataclass(frozen=True)
+class AccountFilter:
+    q: str = ""
+    owner_id: int | None = None
+    unowned: bool = False
+    industry: str = ""
+    country: str = ""
+    campaign_id: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+
+def account_filter_from_params(params: Mapping[str, object]) -> AccountFilter:
+    read = ParamReader(params)
+    owner_id, unowned = _owner(read)
+    created_from, created_to = read.day_range("created_from", "created_to")
+    result = AccountFilter(
+        q=read.text("q"),
+        owner_id=owner_id,
+        unowned=unowned,
+        industry=read.text("industry", max_length=100),
+        country=read.text("country", max_length=2).upper(),
+        campaign_id=read.whole("campaign"),
+        created_from=created_from,
+        created_to=created_to,
+    )
+    if read.errors:
+        raise ValidationFailed(read.errors)
+    return result
+
+
+def accounts_matching(account_filter: AccountFilter) -> QuerySet[Account]:
+    f = account_filter
+    accounts = Account.objects.select_related("owner")
+    for word in f.q.split()[:5]:
+        accounts = accounts.filter(Q(name__icontains=word) | Q(domain__icontains=word))
+    if f.unowned:
+        accounts = accounts.filter(owner__isnull=True)
+    elif f.owner_id:
+        accounts = accounts.filter(owner_id=f.owner_id)
+    if f.industry:
+        accounts = accounts.filter(industry__iexact=f.industry)
+    if f.country:
+        accounts = accounts.filter(country=f.country)
+    if f.campaign_id:
+        accounts = accounts.filter(
+            Exists(Touchpoint.objects.filter(contact__account=OuterRef("pk"), campaign_id=f.campaign_id))
+        )
+    accounts = within_days(accounts, "created_at", f.created_from, f.created_to)
+    return accounts.order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class OpportunityFilter:
+    q: str = ""
+    stages: tuple[str, ...] = ()
+    open_only: bool = False
+    owner_id: int | None = None
+    unowned: bool = False
+    account_id: int | None = None
+    contact_id: int | None = None
+    campaign_id: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+
+
+def opportunity_filter_from_params(params: Mapping[str, object]) -> OpportunityFilter:
+    read = ParamReader(params)
+    stages = read.choices("stage", [*OpportunityStage.values, "open"], "an opportunity stage")
+    owner_id, unowned = _owner(read)
+    created_from, created_to = read.day_range("created_from", "created_to")
+    close_from, close_to = read.day_range("close_from", "close_to")
+    result = OpportunityFilter(
+        q=read.text("q"),
+        stages=tuple(stage for stage in stages if stage != "open"),
+        open_only="open" in stages,
+        owner_id=owner_id,
+        unowned=unowned,
+        account_id=read.whole("account"),
+        contact_id=read.whole("contact"),
+        campaign_id=read.whole("campaign"),
+        created_from=created_from,
+        created_to=created_to,
+        close_from=close_from,
+        close_to=close_to,
+    )
+    if read.errors:
+        raise ValidationFailed(read.errors)
+    return result
+
+
+def opportunities_matching(opportunity_filter: OpportunityFilter) -> QuerySet[Opportunity]:
+    """Deals matching the filter. ``campaign`` keeps deals whose primary contact that campaign touched."""
+    f = opportunity_filter
+    deals = Opportunity.objects.select_related("account", "owner")
+    for word in f.q.split()[:5]:
+        deals = deals.filter(Q(name__icontains=word) | Q(account__name__icontains=word))
+    stages = set(f.stages) | (set(OPEN_OPPORTUNITY_STAGES) if f.open_only else set())
+    if stages:
+        deals = deals.filter(stage__in=stages)
+    if f.unowned:
+        deals = deals.filter(owner__isnull=True)
+    elif f.owner_id:
+        deals = deals.filter(owner_id=f.owner_id)
+    if f.account_id:
+        deals = deals.filter(account_id=f.account_id)
+    if f.contact_id:
+        deals = deals.filter(primary_contact_id=f.contact_id)
+    if f.campaign_id:
+        deals = deals.filter(
+            Exists(Touchpoint.objects.filter(contact_id=OuterRef("primary_contact_id"), campaign_id=f.campaign_id))
+        )
+    deals = within_days(deals, "created_at", f.created_from, f.created_to)
+    if f.close_from:
+        deals = deals.filter(close_date__gte=f.close_from)
+    if f.close_to:
+        deals = deals.filter(close_date__lte=f.close_to)
+    return deals.order_by("-created_at", "-id")
