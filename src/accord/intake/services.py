@@ -24,7 +24,7 @@ from accord.core.errors import ValidationFailed
 from accord.core.models import Team
 from accord.crm.lifecycle import MoveRefused, Stage, check_move, is_forward
 from accord.crm.models import Account, Contact, ContactInterest, StageChange
-from accord.intake.channels import infer_channel
+from accord.campaigns.channels import infer_channel
 from accord.intake.leads import LeadInput
 from accord.intake.matching import get_matcher
 
