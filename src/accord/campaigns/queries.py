@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.shortcuts import get_object_or_404
 
 from accord.campaigns.models import Campaign, CampaignStatus, Channel, Touchpoint, TouchpointKind
 from accord.core.errors import ValidationFailed
 from accord.core.models import Team
 from accord.core.params import ParamReader, within_days
+from accord.crm.lifecycle import Stage
+from accord.crm.models import OPEN_OPPORTUNITY_STAGES, Contact, Opportunity, OpportunityStage
 
 
 @dataclass(frozen=True)
@@ -117,3 +122,91 @@ def touchpoints_matching(touchpoint_filter: TouchpointFilter) -> QuerySet[Touchp
         touchpoints = touchpoints.filter(team__in=f.teams)
     touchpoints = within_days(touchpoints, "occurred_at", f.occurred_from, f.occurred_to)
     return touchpoints.order_by("-occurred_at", "-id")
+
+
+# --- What each campaign brought in (the campaign pages) ------------------------------------
+# A campaign "brought" a lead when it was the lead's first touch (Contact.first_touch_campaign).
+# Pipeline is the amount of open opportunities whose primary contact it brought; won revenue
+# is the amount of won ones. Multi-touch attribution is the reports capability's job.
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class CampaignResults:
+    leads: int
+    pipeline: Decimal
+    won: Decimal
+    won_deals: int
+
+    def cost_per_lead(self, campaign: Campaign) -> Decimal | None:
+        if campaign.actual_cost is None or not self.leads:
+            return None
+        return (campaign.actual_cost / self.leads).quantize(Decimal("0.01"))
+
+    def return_on_cost(self, campaign: Campaign) -> Decimal | None:
+        if not campaign.actual_cost:
+            return None
+        return (self.won / campaign.actual_cost).quantize(Decimal("0.01"))
+
+
+def _deal_sums(deals: QuerySet[Opportunity]):
+    return dict(
+        pipeline=Sum("amount", filter=Q(stage__in=OPEN_OPPORTUNITY_STAGES), default=ZERO),
+        won=Sum("amount", filter=Q(stage=OpportunityStage.WON), default=ZERO),
+        won_deals=Count("id", filter=Q(stage=OpportunityStage.WON)),
+    )
+
+
+def campaign_results_for(campaign_ids: list[int]) -> dict[int, CampaignResults]:
+    """Results of several campaigns at once: two grouped queries whatever their number."""
+    leads = dict(
+        Contact.objects.filter(first_touch_campaign_id__in=campaign_ids)
+        .order_by()
+        .values_list("first_touch_campaign_id")
+        .annotate(n=Count("id"))
+    )
+    deals = Opportunity.objects.filter(primary_contact__first_touch_campaign_id__in=campaign_ids).order_by()
+    sums = {
+        row["primary_contact__first_touch_campaign_id"]: row
+        for row in deals.values("primary_contact__first_touch_campaign_id").annotate(**_deal_sums(deals))
+    }
+    return {
+        cid: CampaignResults(
+            leads=leads.get(cid, 0),
+            pipeline=sums.get(cid, {}).get("pipeline") or ZERO,
+            won=sums.get(cid, {}).get("won") or ZERO,
+            won_deals=sums.get(cid, {}).get("won_deals") or 0,
+        )
+        for cid in campaign_ids
+    }
+
+
+def campaign_for_page(campaign_id: int) -> Campaign:
+    return get_object_or_404(Campaign.objects.select_related("owner"), pk=campaign_id)
+
+
+def campaign_leads(campaign: Campaign) -> QuerySet[Contact]:
+    return (
+        Contact.objects.filter(first_touch_campaign=campaign)
+        .select_related("account", "owner")
+        .order_by("-first_touch_at", "-id")
+    )
+
+
+def campaign_lead_stages(campaign: Campaign) -> list[tuple[str, str, int]]:
+    counts = dict(
+        Contact.objects.filter(first_touch_campaign=campaign).order_by().values_list("lifecycle_stage").annotate(n=Count("id"))
+    )
+    return [(stage.value, stage.label, counts.get(stage.value, 0)) for stage in Stage]
+
+
+def campaign_touchpoints_by_week(campaign: Campaign) -> list[tuple[str, int]]:
+    rows = (
+        Touchpoint.objects.filter(campaign=campaign)
+        .annotate(week=TruncWeek("occurred_at"))
+        .order_by("week")
+        .values_list("week")
+        .annotate(n=Count("id"))
+    )
+    return [(week.strftime("%Y-%m-%d"), n) for week, n in rows]

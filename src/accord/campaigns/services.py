@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accord.campaigns.channels import infer_channel
-from accord.campaigns.models import Campaign, Touchpoint
+from accord.campaigns.models import Campaign, Touchpoint, TouchpointKind
 from accord.core.clock import now
 from accord.core.errors import ValidationFailed
 from accord.core.models import Team
@@ -112,3 +112,28 @@ def touchpoint_record(
             latest_touch_at=at, latest_touch_campaign=campaign, latest_touch_channel=channel
         )
     return touchpoint
+
+
+# What a person records by hand on a contact's page; everything else arrives by capture.
+LOGGABLE_KINDS = (TouchpointKind.CALL, TouchpointKind.SALES_EMAIL, TouchpointKind.MEETING, TouchpointKind.NOTE)
+
+
+def touchpoint_log(
+    *,
+    contact: Contact,
+    kind: str,
+    actor,
+    subject: str = "",
+    body: str = "",
+    occurred_at: datetime | None = None,
+) -> Touchpoint:
+    """A call, email, meeting or note ``actor`` had with ``contact``, on their team's side."""
+    if kind not in LOGGABLE_KINDS:
+        raise ValidationFailed.single("kind", f"'{kind}' cannot be logged by hand; use call, sales_email, meeting or note")
+    if occurred_at is not None and occurred_at > now():
+        raise ValidationFailed.single("occurred_at", "is in the future; log what already happened")
+    if not subject.strip() and not body.strip():
+        raise ValidationFailed.single("body", "say what happened (a subject or a note)")
+    return touchpoint_record(
+        contact=contact, kind=kind, actor=actor, occurred_at=occurred_at, subject=subject.strip(), body=body.strip()
+    )

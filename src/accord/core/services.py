@@ -1,4 +1,4 @@
-"""Writes on core rows: API tokens and the replay record of idempotent requests."""
+"""Writes on core rows: API tokens, the replay record of idempotent requests, failed sign-ins."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from accord.core.clock import now
 from accord.core.errors import ValidationFailed
-from accord.core.models import ApiToken, IdempotentRequest, User, hash_token
+from accord.core.models import ApiToken, IdempotentRequest, LoginAttempt, User, hash_token
 
 TOKEN_PREFIX = "acc_"
 _PREFIX_LENGTH = 12  # what is stored in clear to tell tokens apart: "acc_" + 8 characters
@@ -88,3 +88,15 @@ def idempotent_run(
             record.save(update_fields=["status_code", "response_body"])
             return IdempotentResult(status_code, body, replayed=False)
     raise IntegrityError("the idempotency record kept changing; retry the request")
+
+
+def login_failure_record(*, username: str, ip_address: str) -> LoginAttempt:
+    """Remember one failed sign-in, so repeated guessing gets locked out."""
+    return LoginAttempt.objects.create(
+        username=username.strip().lower()[:150], ip_address=ip_address[:45], attempted_at=now()
+    )
+
+
+def login_failures_clear(*, username: str, ip_address: str) -> None:
+    """A successful sign-in forgives earlier mistakes from the same place."""
+    LoginAttempt.objects.filter(username=username.strip().lower()[:150], ip_address=ip_address[:45]).delete()

@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
 from accord.campaigns.models import Touchpoint
 from accord.core.errors import ValidationFailed
 from accord.core.params import ParamReader, within_days
 from accord.crm.lifecycle import Stage
-from accord.crm.models import OPEN_OPPORTUNITY_STAGES, Account, Contact, Opportunity, OpportunityStage
+from accord.crm.models import OPEN_OPPORTUNITY_STAGES, Account, Contact, Opportunity, OpportunityStage, StageChange
 
 CONTACT_SORTS = {
     "newest": ("-created_at", "-id"),
@@ -250,3 +252,106 @@ def opportunities_matching(opportunity_filter: OpportunityFilter) -> QuerySet[Op
     if f.close_to:
         deals = deals.filter(close_date__lte=f.close_to)
     return deals.order_by("-created_at", "-id")
+
+
+# --- Reads for the pages -------------------------------------------------------------------
+
+
+def contact_for_page(contact_id: int) -> Contact:
+    """One contact with what its page shows alongside it, or Http404."""
+    return get_object_or_404(
+        Contact.objects.select_related("account", "owner", "first_touch_campaign", "latest_touch_campaign"),
+        pk=contact_id,
+    )
+
+
+def contact_stage_history(contact: Contact) -> QuerySet[StageChange]:
+    return StageChange.objects.filter(contact=contact).select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def contact_opportunities(contact: Contact) -> QuerySet[Opportunity]:
+    return Opportunity.objects.filter(primary_contact=contact).select_related("account", "owner").order_by("-created_at", "-id")
+
+
+def stage_counts(contacts: QuerySet[Contact] | None = None) -> list[tuple[str, str, int]]:
+    """(stage, label, number of contacts) for every stage, in lifecycle order, in one query."""
+    base = Contact.objects.all() if contacts is None else contacts
+    counts = dict(base.order_by().values_list("lifecycle_stage").annotate(n=Count("id")))
+    return [(stage.value, stage.label, counts.get(stage.value, 0)) for stage in Stage]
+
+
+def accounts_with_head_counts(account_filter: AccountFilter) -> QuerySet[Account]:
+    """The account list: the shared filter, with how many people each account has."""
+    return accounts_matching(account_filter).annotate(contact_count=Count("contacts", distinct=True))
+
+
+def account_people(account: Account) -> QuerySet[Contact]:
+    return Contact.objects.filter(account=account).select_related("owner").order_by("last_name", "first_name", "id")
+
+
+def account_opportunities(account: Account) -> QuerySet[Opportunity]:
+    return Opportunity.objects.filter(account=account).select_related("primary_contact", "owner").order_by("-created_at", "-id")
+
+
+def account_timeline(account: Account) -> QuerySet[Touchpoint]:
+    """Every touchpoint with every person at the account, by both teams, newest first."""
+    return (
+        Touchpoint.objects.filter(contact__account=account)
+        .select_related("contact", "campaign", "actor")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+@dataclass
+class BoardColumn:
+    stage: str
+    label: str
+    count: int
+    total: Decimal
+    deals: list
+
+
+BOARD_COLUMN_SIZE = 25
+
+
+def opportunity_board(opportunity_filter: OpportunityFilter) -> list[BoardColumn]:
+    """One column per stage: its count and amount, and its first deals (soonest close first;
+    closed columns show the most recently closed). One query for the totals and one per column."""
+    deals = opportunities_matching(opportunity_filter).select_related("primary_contact")
+    totals = {
+        row["stage"]: row
+        for row in deals.order_by().values("stage").annotate(n=Count("id"), total=Sum("amount"))
+    }
+    columns = []
+    for stage in OpportunityStage:
+        if stage in (OpportunityStage.WON, OpportunityStage.LOST):
+            ordered = deals.filter(stage=stage).order_by("-closed_at", "-id")
+        else:
+            ordered = deals.filter(stage=stage).order_by(F("close_date").asc(nulls_last=True), "id")
+        row = totals.get(stage.value, {})
+        columns.append(
+            BoardColumn(
+                stage=stage.value,
+                label=stage.label,
+                count=row.get("n", 0),
+                total=row.get("total") or Decimal("0"),
+                deals=list(ordered[:BOARD_COLUMN_SIZE]) if row.get("n") else [],
+            )
+        )
+    return columns
+
+
+def contacts_owned_by(user) -> QuerySet[Contact]:
+    return (
+        Contact.objects.filter(owner=user)
+        .select_related("account")
+        .order_by(F("latest_touch_at").desc(nulls_last=True), "-id")
+    )
+
+
+def open_opportunities_of(user) -> QuerySet[Opportunity]:
+    return (
+        Opportunity.objects.filter(owner=user, stage__in=OPEN_OPPORTUNITY_STAGES)
+        .select_related("account", "primary_contact")
+        .order_by(F("close_date").asc(nulls_last=True), "id")
+    )
