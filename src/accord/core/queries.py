@@ -6,10 +6,10 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max, QuerySet
 
 from accord.core.clock import now
-from accord.core.models import LoginAttempt
+from accord.core.models import ApiToken, LoginAttempt
 
 # One address guessing many usernames is stopped too, at a higher bar.
 _PER_ADDRESS_FACTOR = 4
@@ -34,3 +34,8 @@ def login_lockout_seconds(*, username: str, ip_address: str) -> int:
         if stats["count"] >= bar:
             return max(1, math.ceil((stats["latest"] + window - moment).total_seconds()))
     return 0
+
+
+def api_tokens_of(user) -> QuerySet[ApiToken]:
+    """A user's own tokens, live ones first; the only way pages reach a token."""
+    return ApiToken.objects.filter(user=user).order_by(F("revoked_at").asc(nulls_first=True), "-created_at", "-id")
