@@ -125,3 +125,21 @@ def test_panels_registered_by_other_apps_appear_on_the_contact_and_account_pages
     finally:
         unregister_panel("demo_panel.html")
     assert "demo-panel" not in client.get(f"/contacts/{contact.pk}/").content.decode()
+
+
+def test_the_account_list_runs_a_fixed_number_of_queries_and_names_bad_filters(client, rep, account, contact, django_assert_max_num_queries):
+    signed_in(client, rep)
+    with django_assert_max_num_queries(6):
+        assert client.get("/accounts/", {"sort": "contacts"}).status_code == 200
+    bad = client.get("/accounts/", {"created_from": "soon"})
+    assert bad.status_code == 400 and "created_from" in bad.content.decode()
+
+
+def test_the_board_filters_by_owner_and_the_list_pages_one_stage(client, rep, manager, deal):
+    opportunity_create(values={"name": "Mona deal", "amount": Decimal("1"), "stage": "proposal", "owner": manager}, actor=manager)
+    signed_in(client, rep)
+    board = client.get("/opportunities/", {"owner": rep.pk}).content.decode()
+    assert "Acme platform" in board and "Mona deal" not in board
+    listing = client.get("/opportunities/list/", {"stage": "proposal"}).content.decode()
+    assert "Acme platform" in listing and "Mona deal" in listing
+    assert client.get("/opportunities/list/", {"stage": "nope"}).status_code == 400

@@ -72,3 +72,14 @@ def test_campaign_names_are_escaped_in_lists_and_charts(client, marketer):
     campaign_create(values={"name": "<i>Promo</i>", "channel": "email"}, actor=marketer)
     page = signed_in(client, marketer).get("/campaigns/").content.decode()
     assert "<i>Promo</i>" not in page and "&lt;i&gt;Promo&lt;/i&gt;" in page
+
+
+def test_the_campaign_page_runs_a_fixed_number_of_queries(client, rep, campaign, contact, deal, django_assert_max_num_queries):
+    signed_in(client, rep)
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/campaigns/{campaign.pk}/").status_code == 200
+
+
+def test_a_bad_campaign_filter_is_named(client, rep):
+    response = signed_in(client, rep).get("/campaigns/", {"channel": "carrier-pigeon"})
+    assert response.status_code == 400 and "channel" in response.content.decode()
