@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from accord.crm.models import Opportunity
-from accord.crm.panels import register_account_panel, register_contact_panel, unregister_panel
+from accord.crm.panels import register_account_panel, register_contact_panel, register_home_panel, unregister_panel
 from accord.crm.services import ContactFields, contact_create, opportunity_create
 from tests.web.conftest import signed_in
 
@@ -143,3 +143,14 @@ def test_the_board_filters_by_owner_and_the_list_pages_one_stage(client, rep, ma
     listing = client.get("/opportunities/list/", {"stage": "proposal"}).content.decode()
     assert "Acme platform" in listing and "Mona deal" in listing
     assert client.get("/opportunities/list/", {"stage": "nope"}).status_code == 400
+
+
+def test_home_cards_registered_by_other_apps_appear_for_whom_they_say(client, rep, marketer, tmp_path, settings):
+    (tmp_path / "due.html").write_text('<section class="card" id="due">{{ panel.n }} handoffs due</section>')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    register_home_panel("due.html", lambda user: {"n": 3} if user.role == "sales" else None)
+    try:
+        assert "3 handoffs due" in signed_in(client, rep).get("/").content.decode()
+        assert "handoffs due" not in signed_in(client, marketer).get("/").content.decode()
+    finally:
+        unregister_panel("due.html")

@@ -9,6 +9,7 @@ Apps above crm add a panel without touching crm's templates: in their AppConfig.
 nothing for this contact or user. It must not query per row of anything; one or two
 queries per panel. The page includes ``template`` with ``panel`` set to that dict.
 Lower ``order`` comes first; the built-in sections sit around order 50.
+``register_home_panel(template, context_function(user), order)`` adds a card to the home page.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Panel:
 
 _CONTACT_PANELS: dict[str, PanelSpec] = {}
 _ACCOUNT_PANELS: dict[str, PanelSpec] = {}
+_HOME_PANELS: dict[str, PanelSpec] = {}
 
 
 def register_contact_panel(template_name: str, context_function: PanelContext, order: int = 100) -> None:
@@ -47,9 +49,15 @@ def register_account_panel(template_name: str, context_function: PanelContext, o
     _ACCOUNT_PANELS[template_name] = PanelSpec(template_name, context_function, order)
 
 
+def register_home_panel(template_name: str, context_function: Callable[[Any], dict | None], order: int = 100) -> None:
+    """Add a card to everyone's home page (e.g. "my handoffs due"); ``context_function(user)``."""
+    _HOME_PANELS[template_name] = PanelSpec(template_name, lambda user, _: context_function(user), order)
+
+
 def unregister_panel(template_name: str) -> None:
     _CONTACT_PANELS.pop(template_name, None)
     _ACCOUNT_PANELS.pop(template_name, None)
+    _HOME_PANELS.pop(template_name, None)
 
 
 def _build(specs: dict[str, PanelSpec], record, user) -> list[Panel]:
@@ -67,3 +75,7 @@ def contact_panels(contact, user) -> list[Panel]:
 
 def account_panels(account, user) -> list[Panel]:
     return _build(_ACCOUNT_PANELS, account, user)
+
+
+def home_panels(user) -> list[Panel]:
+    return _build(_HOME_PANELS, user, user)

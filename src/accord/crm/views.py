@@ -23,7 +23,7 @@ from accord.crm import queries
 from accord.crm.forms import ContactForm, OpportunityForm, TouchpointLogForm
 from accord.crm.lifecycle import ALLOWED_MOVES, Stage
 from accord.crm.models import Account, Opportunity, OpportunityStage
-from accord.crm.panels import account_panels, contact_panels
+from accord.crm.panels import account_panels, contact_panels, home_panels
 from accord.crm.services import (
     ContactFields,
     contact_change_stage,
@@ -53,6 +53,8 @@ def home(request):
         "my_deals": queries.open_opportunities_of(request.user)[:10],
         "stage_counts": counts,
         "stage_chart": bar_chart([(label, n) for _, label, n in counts], title="Contacts by lifecycle stage"),
+        # Extension point: cards other capabilities register (accord.crm.panels.register_home_panel).
+        "panels": home_panels(request.user),
     }
     return render(request, "crm/home.html", context)
 
