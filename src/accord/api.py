@@ -78,8 +78,6 @@ def _request_error(error: dict) -> dict:
     """Ninja's error about a request part, in the shape ValidationFailed gives: the location
     then the field as the client sent it (ninja adds the view's parameter name in between)."""
     loc = [str(part) for part in error.get("loc", ())]
-    if len(loc) >= 3 and loc[0] in ("body", "query", "header", "path", "form"):
-        loc = [loc[0], *loc[2:]]
     message = str(error.get("msg", "is not valid"))
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
@@ -88,6 +86,10 @@ def _request_error(error: dict) -> dict:
         message = "is required"
     elif kind == "extra_forbidden":
         message = "is not a field this endpoint accepts"
+    if len(loc) >= 3 and loc[0] in ("body", "query", "header", "path", "form"):
+        loc = [loc[0], *loc[2:]]
+    elif len(loc) == 2 and loc[0] == "body":  # the body as a whole: missing, or not an object
+        loc, message = ["body"], "must be a JSON object"
     return {"loc": loc, "msg": message, "type": kind}
 
 

@@ -154,3 +154,11 @@ def test_a_role_without_the_permission_gets_403_and_changes_nothing(api_as, db):
     assert api.post("/api/contacts", {"email": "a@b.co"}).status_code == 403
     assert api.post("/api/accounts", {"name": "Acme"}).status_code == 403
     assert Contact.objects.count() == Account.objects.count() == 0
+
+
+def test_a_body_that_is_not_a_json_object_is_refused_as_a_whole(api_as, rep):
+    for raw in ("[1, 2]", '"ann@acme.com"', ""):
+        response = api_as(rep).post("/api/contacts", raw=raw)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body"]
+    assert Contact.objects.count() == 0

@@ -143,3 +143,32 @@ def test_other_lists_run_a_fixed_number_of_queries(api_as, rep, marketer, contac
     for path in ("/api/campaigns", "/api/campaigns/touchpoints", "/api/opportunities", "/api/accounts"):
         with django_assert_max_num_queries(4):
             assert api.get(path, {"limit": 10}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "model"),
+    [
+        ("/api/contacts", {"email": "ann@acme.com"}, Contact),
+        ("/api/accounts", {"name": "Acme"}, "crm.Account"),
+        ("/api/opportunities", {"name": "Deal"}, Opportunity),
+        ("/api/campaigns", {"name": "Spring"}, Campaign),
+    ],
+)
+def test_every_create_replays_on_a_retry_with_the_same_key(api_as, manager, path, body, model):
+    from django.apps import apps
+
+    model = apps.get_model(model) if isinstance(model, str) else model
+    api = api_as(manager)
+    first = api.post(path, body, headers={"Idempotency-Key": "once"})
+    retry = api.post(path, body, headers={"Idempotency-Key": "once"})
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    assert model.objects.count() == 1
+
+
+def test_a_touchpoint_retried_with_the_same_key_is_recorded_once(api_as, rep, contact):
+    api = api_as(rep)
+    body = {"contact_id": contact["id"], "kind": "meeting", "subject": "Demo"}
+    for _ in range(2):
+        assert api.post("/api/campaigns/touchpoints", body, headers={"Idempotency-Key": "m-1"}).status_code == 201
+    assert Touchpoint.objects.filter(kind="meeting").count() == 1

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema
 from accord.campaigns import queries, services
 from accord.campaigns.models import Campaign, CampaignStatus, Channel, Touchpoint, TouchpointKind
 from accord.campaigns.schemas import CampaignIn, CampaignOut, CampaignPatch, TouchpointIn, TouchpointOut
+from accord.core import idempotency
 from accord.core.errors import ValidationFailed
 from accord.core.models import User
 from accord.core.permissions import Perm, require_perm
@@ -50,16 +51,27 @@ def touchpoint_list(request, filters: Query[TouchpointQuery], paging: Query[Page
     return page(queries.touchpoints_matching(touchpoint_filter), paging)
 
 
-@router.post("/touchpoints", response={201: TouchpointOut}, summary="Record a touchpoint (append-only)")
-def touchpoint_create(request, payload: TouchpointIn):
+@router.post(
+    "/touchpoints",
+    response={201: TouchpointOut},
+    summary="Record a touchpoint (append-only)",
+    description=idempotency.DESCRIPTION,
+)
+def touchpoint_create(request, payload: TouchpointIn, idempotency_key: str | None = idempotency.key_header()):
     require_perm(request.user, Perm.LOG_TOUCHPOINTS)
-    values = resolve_ids(
-        payload.model_dump(), {"contact_id": Contact.objects.all(), "campaign_id": Campaign.objects.all()}
+
+    def run() -> tuple[int, dict]:
+        values = resolve_ids(
+            payload.model_dump(), {"contact_id": Contact.objects.all(), "campaign_id": Campaign.objects.all()}
+        )
+        values["channel"] = values["channel"] or ""
+        values["team"] = values["team"] or ""
+        touchpoint = services.touchpoint_record(**values, actor=request.user)
+        return 201, TouchpointOut.from_orm(_touchpoints().get(pk=touchpoint.pk)).model_dump()
+
+    return idempotency.idempotent_response(
+        request, endpoint="touchpoints", key=idempotency_key, payload=payload, run=run
     )
-    values["channel"] = values["channel"] or ""
-    values["team"] = values["team"] or ""
-    touchpoint = services.touchpoint_record(**values, actor=request.user)
-    return 201, _touchpoints().get(pk=touchpoint.pk)
 
 
 @router.get("/touchpoints/{int:touchpoint_id}", response=TouchpointOut, summary="Read a touchpoint")
@@ -91,11 +103,16 @@ def campaign_list(request, filters: Query[CampaignQuery], paging: Query[PagePara
     return page(queries.campaigns_matching(campaign_filter), paging)
 
 
-@router.post("", response={201: CampaignOut}, summary="Create a campaign")
-def campaign_create(request, payload: CampaignIn):
+@router.post("", response={201: CampaignOut}, summary="Create a campaign", description=idempotency.DESCRIPTION)
+def campaign_create(request, payload: CampaignIn, idempotency_key: str | None = idempotency.key_header()):
     require_perm(request.user, Perm.MANAGE_CAMPAIGNS)
-    campaign = services.campaign_create(values=resolve_ids(payload.model_dump(), _CAMPAIGN_REFS), actor=request.user)
-    return 201, _campaigns().get(pk=campaign.pk)
+
+    def run() -> tuple[int, dict]:
+        values = resolve_ids(payload.model_dump(), _CAMPAIGN_REFS)
+        campaign = services.campaign_create(values=values, actor=request.user)
+        return 201, CampaignOut.from_orm(_campaigns().get(pk=campaign.pk)).model_dump()
+
+    return idempotency.idempotent_response(request, endpoint="campaigns", key=idempotency_key, payload=payload, run=run)
 
 
 @router.get("/{int:campaign_id}", response=CampaignOut, summary="Read a campaign")

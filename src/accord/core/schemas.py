@@ -76,7 +76,10 @@ def page_of(item: type[Schema]) -> type[Schema]:
 def page(queryset: QuerySet, params: PageParams) -> dict:
     """One page of an ordered queryset; two queries (count and window) whatever its size."""
     items = list(queryset[params.offset : params.offset + params.limit])
-    count = params.offset + len(items) if len(items) < params.limit and (items or params.offset == 0) else queryset.count()
+    if len(items) < params.limit and (items or params.offset == 0):
+        count = params.offset + len(items)  # a short page is the last one: no need to count
+    else:
+        count = queryset.count()
     return {"count": count, "limit": params.limit, "offset": params.offset, "items": items}
 
 

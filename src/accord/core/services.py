@@ -24,8 +24,9 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationFailed.single("name", "is required")
-    if len(name) > ApiToken._meta.get_field("name").max_length:
-        raise ValidationFailed.single("name", f"is longer than {ApiToken._meta.get_field('name').max_length} characters")
+    longest = ApiToken._meta.get_field("name").max_length
+    if len(name) > longest:
+        raise ValidationFailed.single("name", f"is longer than {longest} characters")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=raw[:_PREFIX_LENGTH], token_hash=hash_token(raw))
     return token, raw

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
+from accord.core import idempotency
 from accord.core.errors import ValidationFailed
 from accord.core.models import User
 from accord.core.permissions import Perm, require_perm
@@ -79,21 +80,25 @@ def contact_list(request, filters: Query[ContactQuery], paging: Query[PageParams
     return page(queries.contacts_matching(contact_filter).prefetch_related("interests"), paging)
 
 
-@router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def contact_create(request, payload: ContactCreateIn):
+@router.post("/contacts", response={201: ContactOut}, summary="Create a contact", description=idempotency.DESCRIPTION)
+def contact_create(request, payload: ContactCreateIn, idempotency_key: str | None = idempotency.key_header()):
     require_perm(request.user, Perm.EDIT_CONTACTS)
-    values = resolve_ids(
-        payload.model_dump(exclude={"interests", "lifecycle_stage"}),
-        {"account_id": Account.objects.all(), "owner_id": _active_users()},
-    )
-    _check_contact_named(values)
-    contact = services.contact_create(
-        fields=services.ContactFields(values, interests=payload.interests),
-        actor=request.user,
-        stage=payload.lifecycle_stage,
-        reason="created through the API",
-    )
-    return 201, _contacts().get(pk=contact.pk)
+
+    def run() -> tuple[int, dict]:
+        values = resolve_ids(
+            payload.model_dump(exclude={"interests", "lifecycle_stage"}),
+            {"account_id": Account.objects.all(), "owner_id": _active_users()},
+        )
+        _check_contact_named(values)
+        contact = services.contact_create(
+            fields=services.ContactFields(values, interests=payload.interests),
+            actor=request.user,
+            stage=payload.lifecycle_stage,
+            reason="created through the API",
+        )
+        return 201, ContactOut.from_orm(_contacts().get(pk=contact.pk)).model_dump()
+
+    return idempotency.idempotent_response(request, endpoint="contacts", key=idempotency_key, payload=payload, run=run)
 
 
 @router.get("/contacts/{int:contact_id}", response=ContactOut, summary="Read a contact")
@@ -164,12 +169,16 @@ def account_list(request, filters: Query[AccountQuery], paging: Query[PageParams
     return page(queries.accounts_matching(account_filter), paging)
 
 
-@router.post("/accounts", response={201: AccountOut}, summary="Create an account")
-def account_create(request, payload: AccountIn):
+@router.post("/accounts", response={201: AccountOut}, summary="Create an account", description=idempotency.DESCRIPTION)
+def account_create(request, payload: AccountIn, idempotency_key: str | None = idempotency.key_header()):
     require_perm(request.user, Perm.EDIT_CONTACTS)
-    values = resolve_ids(payload.model_dump(), {"owner_id": _active_users()})
-    account = services.account_create(values=values, actor=request.user)
-    return 201, Account.objects.select_related("owner").get(pk=account.pk)
+
+    def run() -> tuple[int, dict]:
+        values = resolve_ids(payload.model_dump(), {"owner_id": _active_users()})
+        account = services.account_create(values=values, actor=request.user)
+        return 201, AccountOut.from_orm(Account.objects.select_related("owner").get(pk=account.pk)).model_dump()
+
+    return idempotency.idempotent_response(request, endpoint="accounts", key=idempotency_key, payload=payload, run=run)
 
 
 @router.get("/accounts/{int:account_id}", response=AccountOut, summary="Read an account")
@@ -228,13 +237,21 @@ def opportunity_list(request, filters: Query[OpportunityQuery], paging: Query[Pa
     return page(queries.opportunities_matching(opportunity_filter), paging)
 
 
-@router.post("/opportunities", response={201: OpportunityOut}, summary="Open an opportunity")
-def opportunity_create(request, payload: OpportunityIn):
+@router.post(
+    "/opportunities", response={201: OpportunityOut}, summary="Open an opportunity", description=idempotency.DESCRIPTION
+)
+def opportunity_create(request, payload: OpportunityIn, idempotency_key: str | None = idempotency.key_header()):
     require_perm(request.user, Perm.MANAGE_OPPORTUNITIES)
-    values = resolve_ids(payload.model_dump(), _OPPORTUNITY_REFS)
-    _check_lost_reason(values)
-    opportunity = services.opportunity_create(values=values, actor=request.user)
-    return 201, _opportunities().get(pk=opportunity.pk)
+
+    def run() -> tuple[int, dict]:
+        values = resolve_ids(payload.model_dump(), _OPPORTUNITY_REFS)
+        _check_lost_reason(values)
+        opportunity = services.opportunity_create(values=values, actor=request.user)
+        return 201, OpportunityOut.from_orm(_opportunities().get(pk=opportunity.pk)).model_dump()
+
+    return idempotency.idempotent_response(
+        request, endpoint="opportunities", key=idempotency_key, payload=payload, run=run
+    )
 
 
 @router.get("/opportunities/{int:opportunity_id}", response=OpportunityOut, summary="Read an opportunity")
