@@ -70,3 +70,15 @@ def test_the_openapi_schema_and_docs_are_served(client):
                  "/api/campaigns/touchpoints", "/api/contacts/{contact_id}/stage"):
         assert path in paths
     assert client.get("/api/docs").status_code == 200
+
+
+def test_a_browser_session_cannot_write_without_the_csrf_token(rep):
+    from django.test import Client
+
+    from accord.crm.models import Contact
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(rep)
+    response = browser.post("/api/contacts", {"email": "ann@acme.com"}, content_type="application/json")
+    assert response.status_code in (401, 403)
+    assert Contact.objects.count() == 0
