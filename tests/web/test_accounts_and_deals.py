@@ -106,7 +106,8 @@ def test_deal_form_names_bad_amounts_and_unknown_contacts(client, rep):
 def test_marketing_may_look_at_deals_but_not_open_or_change_them(client, marketer, deal):
     signed_in(client, marketer)
     assert client.get("/opportunities/new/").status_code == 403
-    assert client.get(f"/opportunities/{deal.pk}/").status_code == 200
+    page = client.get(f"/opportunities/{deal.pk}/").content.decode()
+    assert "5,000.00 USD" in page and "may look at deals but not change them" in page
     assert client.post(f"/opportunities/{deal.pk}/", {"name": "hijack", "amount": "1", "currency": "USD", "stage": "won"}).status_code == 403
     deal.refresh_from_db()
     assert deal.name == "Acme platform"
@@ -154,3 +155,9 @@ def test_home_cards_registered_by_other_apps_appear_for_whom_they_say(client, re
         assert "handoffs due" not in signed_in(client, marketer).get("/").content.decode()
     finally:
         unregister_panel("due.html")
+
+
+def test_home_runs_a_fixed_number_of_queries(client, rep, contact, deal, django_assert_max_num_queries):
+    signed_in(client, rep)
+    with django_assert_max_num_queries(8):
+        assert client.get("/").status_code == 200
