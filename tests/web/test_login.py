@@ -79,3 +79,15 @@ def test_sign_out_ends_the_session(client, rep):
     client.login(username=rep.username, password=PASSWORD)
     assert client.post("/logout/").status_code == 302
     assert client.get("/contacts/").status_code == 302
+
+
+def test_the_prune_job_drops_failures_older_than_the_window(client, rep):
+    from accord.core.jobs import prune_login_attempts
+    from accord.worker.registry import discover_handlers
+
+    client.post("/login/", {"username": rep.username, "password": "wrong"})
+    client.post("/login/", {"username": "someone", "password": "wrong"})
+    LoginAttempt.objects.filter(username="someone").update(attempted_at=LoginAttempt.objects.first().attempted_at.replace(year=2000))
+    assert "core.prune_login_attempts" in discover_handlers()
+    assert prune_login_attempts({}) == 1
+    assert list(LoginAttempt.objects.values_list("username", flat=True)) == [rep.username]

@@ -7,7 +7,9 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accord.core.clock import now
@@ -101,3 +103,10 @@ def login_failure_record(*, username: str, ip_address: str) -> LoginAttempt:
 def login_failures_clear(*, username: str, ip_address: str) -> None:
     """A successful sign-in forgives earlier mistakes from the same place."""
     LoginAttempt.objects.filter(username=username.strip().lower()[:150], ip_address=ip_address[:45]).delete()
+
+
+def login_failures_prune() -> int:
+    """Delete failed sign-ins older than the lockout window; returns how many went."""
+    cutoff = now() - timedelta(seconds=settings.LOGIN_ATTEMPT_WINDOW_SECONDS)
+    deleted, _ = LoginAttempt.objects.filter(attempted_at__lt=cutoff).delete()
+    return deleted
