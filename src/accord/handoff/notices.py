@@ -1,25 +1,17 @@
-"""Sending handoff notices through the notifications app (in-app, email, outbound event).
+"""Sending handoff notices: in-app notification, a queued email each, one outbound event.
 
-The handoff app decides *once* who is told what (the sweep's claims and the HandoffEvent
-ledger make each warning and breach happen exactly once); delivery belongs to
-``accord.notifications.services.notify``. Until that module is installed, notices are only
-logged, so the SLA clock keeps working on its own.
+The handoff app decides *once* who is told what: the sweep's claims and the HandoffEvent
+ledger (unique per handoff and notice) make each warning and breach happen exactly once.
+``notify`` writes its rows and queues its emails in the caller's transaction, so a notice
+is committed together with the claim that caused it, or not at all.
 """
 
 from __future__ import annotations
 
-import logging
-
-logger = logging.getLogger("accord.handoff")
+from accord.notifications.services import notify
 
 
 def send_notice(*, recipients, kind: str, title: str, body: str = "", url: str = "") -> None:
     recipients = [user for user in recipients if user is not None and user.is_active]
-    if not recipients:
-        return
-    try:
-        from accord.notifications.services import notify
-    except ImportError:
-        logger.info("notice %s to %s: %s", kind, ", ".join(u.username for u in recipients), title)
-        return
-    notify(recipients=recipients, kind=kind, title=title, body=body, url=url)
+    if recipients:
+        notify(recipients=recipients, kind=kind, title=title, body=body, url=url)
