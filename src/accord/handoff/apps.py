@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class HandoffConfig(AppConfig):
     name = "accord.handoff"
     label = "handoff"
+
+    def ready(self) -> None:
+        from accord.handoff.queries import sla_compliance_kpi
+        from accord.reports.providers import register_kpi_provider
+
+        register_kpi_provider("sla_compliance", sla_compliance_kpi)
+        try:
+            from accord.crm.panels import register_contact_panel
+        except ImportError:  # the 360° page's panel registry is not installed
+            return
+        from accord.handoff.views import contact_panel
+
+        register_contact_panel("handoff/_contact_panel.html", contact_panel, order=15)
