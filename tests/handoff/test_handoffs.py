@@ -300,3 +300,13 @@ def test_a_breach_reaches_the_owner_and_the_managers_in_app_and_by_email(policy,
     handoffs_sweep(at=handoff.opened_at + timedelta(hours=25))
     breaches = Notification.objects.filter(kind="handoff.breach")
     assert set(breaches.values_list("recipient__username", flat=True)) == {handoff.owner.username, manager.username}
+
+
+def test_the_board_counts_leads_behind_their_follow_up_cadence(policy, round_robin):
+    from accord.handoff.queries import sla_board
+
+    handoff = open_one()
+    handoff_log_attempt(handoff=handoff, actor=handoff.owner)
+    rows = sla_board(at=handoff.opened_at + timedelta(days=6))  # 1 of 3 attempts, 5 days passed
+    (row,) = [r for r in rows if r.owner_id == handoff.owner_id]
+    assert row.cadence_behind == 1 and row.overdue == 0

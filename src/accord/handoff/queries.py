@@ -66,6 +66,7 @@ class BoardRow:
     overdue: int = 0
     due_soon: int = 0
     breached_open: int = 0
+    cadence_behind: int = 0
     away: bool = False
 
 
@@ -82,6 +83,10 @@ def sla_board(*, at: datetime | None = None) -> list[BoardRow]:
             overdue=Count("id", filter=no_response & Q(due_at__lte=at)),
             due_soon=Count("id", filter=no_response & Q(due_at__gt=at, due_at__lte=at + timedelta(hours=4))),
             breached_open=Count("id", filter=Q(breached=True)),
+            # Follow-up cadence: fewer attempts than the policy asks by its deadline.
+            cadence_behind=Count(
+                "id", filter=Q(followup_due_at__lte=at, attempts__lt=F("policy__followup_attempts"))
+            ),
         )
         .order_by("-overdue", "-open")
     )
@@ -91,7 +96,8 @@ def sla_board(*, at: datetime | None = None) -> list[BoardRow]:
         board.append(
             BoardRow(
                 owner_id=row["owner_id"], name=name, open=row["open"], overdue=row["overdue"],
-                due_soon=row["due_soon"], breached_open=row["breached_open"], away=bool(row["owner__is_away"]),
+                due_soon=row["due_soon"], breached_open=row["breached_open"], cadence_behind=row["cadence_behind"],
+                away=bool(row["owner__is_away"]),
             )
         )
     return board
