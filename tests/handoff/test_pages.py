@@ -90,3 +90,10 @@ def test_the_360_page_shows_the_handoff_with_its_actions(client, handoffs):
     client.force_login(handoff.owner)
     html = client.get(f"/contacts/{handoff.contact_id}/").content.decode()
     assert 'id="handoff-panel"' in html and "Why this rep" in html and 'data-action="accept"' in html
+
+
+def test_the_home_page_shows_my_handoffs(client, handoffs):
+    pytest.importorskip("accord.crm.panels", reason="the home page's panel registry is not installed")
+    client.force_login(handoffs[0].owner)
+    html = client.get("/").content.decode()
+    assert 'id="handoff-home"' in html and "4 open" in html

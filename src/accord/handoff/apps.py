@@ -11,9 +11,10 @@ class HandoffConfig(AppConfig):
 
         register_kpi_provider("sla_compliance", sla_compliance_kpi)
         try:
-            from accord.crm.panels import register_contact_panel
+            from accord.crm.panels import register_contact_panel, register_home_panel
         except ImportError:  # the 360° page's panel registry is not installed
             return
-        from accord.handoff.views import contact_panel
+        from accord.handoff.views import contact_panel, home_panel
 
         register_contact_panel("handoff/_contact_panel.html", contact_panel, order=15)
+        register_home_panel("handoff/_home_panel.html", home_panel, order=10)

@@ -40,6 +40,15 @@ def handoff_queue(*, user, owner_id: int | None = None, status: str = HandoffSta
     return _with_related(qs).order_by(F("due_at").asc(nulls_last=True), "opened_at", "id")
 
 
+def queue_counts(*, user, at: datetime | None = None) -> dict:
+    """Open and overdue leads in a rep's queue, in one query."""
+    at = at or now()
+    return handoff_queue(user=user).aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_at__lte=at, first_response_at__isnull=True)),
+    )
+
+
 def handoff_get_for(*, user, pk: int) -> Handoff:
     """Anyone who may see records may see a handoff (both teams measure it)."""
     if not has_perm(user, Perm.VIEW_RECORDS):

@@ -317,3 +317,16 @@ def contact_panel(contact, user):
         and (current.owner_id in (None, user.pk) or has_perm(user, Perm.MANAGE_SLA)),
     }
 
+
+
+def home_panel(user):
+    """"My handoffs" on everyone's home page: what is open and what is late, the next five."""
+    if not has_perm(user, Perm.WORK_HANDOFFS):
+        return None
+    at = now()
+    queue = queries.handoff_queue(user=user)
+    upcoming = with_clock(list(queue[:5]), at)
+    if not upcoming:
+        return None
+    counts = queries.queue_counts(user=user, at=at)
+    return {"handoffs": upcoming, **counts}
