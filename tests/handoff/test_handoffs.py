@@ -310,3 +310,15 @@ def test_the_board_counts_leads_behind_their_follow_up_cadence(policy, round_rob
     rows = sla_board(at=handoff.opened_at + timedelta(days=6))  # 1 of 3 attempts, 5 days passed
     (row,) = [r for r in rows if r.owner_id == handoff.owner_id]
     assert row.cadence_behind == 1 and row.overdue == 0
+
+
+def test_the_reports_see_sla_compliance_and_policy_changes(policy, round_robin):
+    from accord.reports.providers import change_feeds, kpi_provider
+
+    handoff = open_one()
+    handoff_log_attempt(handoff=handoff, actor=handoff.owner)
+    Handoff.objects.filter(pk=handoff.pk).update(first_response_at=now() - timedelta(minutes=2), due_at=now() - timedelta(minutes=1))
+    kpi = kpi_provider("sla_compliance")(start=now() - timedelta(days=1), end=now() + timedelta(days=1), contacts=None)
+    assert (kpi.met, kpi.total) == (1, 1)
+    items = change_feeds()["sla"](start=now() - timedelta(days=1), end=now() + timedelta(days=1))
+    assert items[0].title == "New sales response: Inbound MQLs"

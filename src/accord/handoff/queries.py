@@ -330,3 +330,18 @@ def sla_compliance_kpi(*, start, end, contacts):
     answered_in_time = Q(first_response_at__lte=F("due_at")) | Q(first_response_at__isnull=True, closed_at__lte=F("due_at"))
     totals = handoffs.aggregate(total=Count("id"), met=Count("id", filter=answered_in_time))
     return KpiCount(met=totals["met"], total=totals["total"], url="/handoffs/report/")
+
+
+def sla_changes(*, start, end):
+    """The digest's "what changed": SLA policies written or changed in the period."""
+    from accord.reports.providers import ChangeItem
+
+    policies = SlaPolicy.objects.filter(updated_at__gte=start, updated_at__lt=end).order_by("updated_at")[:50]
+    return [
+        ChangeItem(
+            at=policy.updated_at, kind="sla",
+            title=f"{'New' if policy.created_at >= start else 'Changed'} {policy.get_kind_display().lower()}: {policy.name}",
+            url="/handoffs/policies/",
+        )
+        for policy in policies
+    ]
