@@ -24,6 +24,7 @@ from accord.core.errors import ValidationFailed
 from accord.core.models import Team
 from accord.crm.lifecycle import MoveRefused, Stage, check_move, is_forward
 from accord.crm.models import Account, Contact, ContactInterest, StageChange
+from accord.handoff.services import handoffs_open_for
 from accord.campaigns.channels import infer_channel
 from accord.intake.leads import LeadInput
 from accord.intake.matching import get_matcher
@@ -108,11 +109,20 @@ def leads_capture(*, leads: Sequence[LeadInput], actor=None, source: str) -> lis
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _capture_batch(leads, actor=actor, source=source)
+                outcomes = _capture_batch(leads, actor=actor, source=source)
+                _hand_off(outcomes, actor=actor)
+                return outcomes
         except IntegrityError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _hand_off(outcomes: list[CaptureOutcome], *, actor) -> None:
+    """The last step: leads that are MQL now go to Sales (routed, SLA clock started)."""
+    mqls = [o.contact for o in outcomes if o.error is None and o.contact.lifecycle_stage == Stage.MQL]
+    if mqls:
+        handoffs_open_for(contacts=mqls, actor=actor)
 
 
 def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[CaptureOutcome]:
