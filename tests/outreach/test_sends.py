@@ -246,3 +246,18 @@ def test_a_send_cannot_be_scheduled_in_the_past_or_after_it_started(marketer, se
     with pytest.raises(ValidationFailed) as refused:
         email_send_schedule(send=send, scheduled_for=now(), actor=marketer)
     assert "status" in refused.value.errors
+
+
+def test_the_background_worker_delivers_scheduled_sends(marketer, send_setup):
+    from django.core.management import call_command
+
+    segment, template = send_setup
+    interest(make_contact("ana@acme.test"), "sso")
+    send = make_send(marketer, segment, template)
+    email_send_schedule(send=send, scheduled_for=now(), actor=marketer)
+
+    call_command("worker", "--once", verbosity=0)
+
+    assert [m.to for m in mail.outbox] == [["ana@acme.test"]]
+    send.refresh_from_db()
+    assert send.status == SendStatus.DONE
