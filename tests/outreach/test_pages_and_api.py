@@ -220,3 +220,15 @@ def test_busy_outreach_pages_use_a_fixed_number_of_queries(client, marketer, dja
     with django_assert_max_num_queries(12):
         assert client.get(reverse("outreach_segment", args=[segment.pk])).status_code == 200
     assert Contact.objects.count() == 30
+
+
+def test_the_360_page_shows_consent_and_held_deliveries(client, marketer):
+    contact = make_contact("ana@acme.test")
+    contact_suppress_reason = "complained"
+    from accord.outreach.services import contact_suppress
+
+    contact_suppress(contact=contact, reason=contact_suppress_reason, actor=marketer)
+    signed_in(client, marketer)
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert 'id="outreach-panel"' in page
+    assert "Do not contact" in page and "Complained" in page

@@ -177,3 +177,16 @@ def contact_outreach(contact) -> ContactOutreach:
             PlannedOutreach.objects.filter(contact=contact, ends_on__gte=today).select_related("created_by")[:10]
         ),
     )
+
+
+def contact_outreach_panel(contact, user) -> dict:
+    """The 360° panel's context: consent, deliveries with hold reasons, planned outreach."""
+    data = contact_outreach(contact)
+    return {
+        "contact_id": contact.pk,
+        "do_not_contact": data.do_not_contact,
+        "consent_events": data.consent_events,
+        "opted_out_topics": data.opted_out_topics,
+        "deliveries": data.deliveries,
+        "planned": data.planned,
+    }

@@ -274,6 +274,11 @@ class SendPreview:
     sales_collisions: int = 0
     planned_collisions: list = field(default_factory=list)
 
+    @property
+    def reasons(self) -> list[tuple[str, int]]:
+        # A list, not the Counter: templates look up ``.items`` as a key first, and a Counter answers 0.
+        return sorted(self.by_code.items())
+
 
 def email_send_create(
     *, name: str, segment: Segment, template: EmailTemplate, actor, scheduled_for: datetime | None = None,
