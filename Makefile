@@ -18,7 +18,7 @@ install: $(BIN)/.installed
 
 demo: install
 	$(BIN)/accord migrate --noinput -v 0
-	$(BIN)/accord demo
+	$(BIN)/accord demo --keep
 	$(BIN)/accord serve
 
 serve: install
