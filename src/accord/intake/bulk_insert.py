@@ -11,6 +11,7 @@ stored is exactly what the ORM would store.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import connections, models, router
@@ -45,10 +46,16 @@ def rows_insert(
     column_sql = ", ".join(quote(field.column) for field in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     prepare = _preparers(fields, connection)
-    if any(prepare):
-        prepared = [tuple(value if p is None else p(value) for value, p in zip(row, prepare)) for row in rows]
+    positions = [(index, adapt) for index, adapt in enumerate(prepare) if adapt is not None]
+    if positions:
+        prepared = []
+        for row in rows:
+            values = list(row)
+            for index, adapt in positions:
+                values[index] = adapt(values[index])
+            prepared.append(values)
     else:
-        prepared = [tuple(row) for row in rows]
+        prepared = rows
 
     ids: list[int] = []
     with connection.cursor() as cursor:
@@ -71,12 +78,16 @@ def rows_insert(
 def _sqlite_datetime(zone):
     """What SQLite's adapt_datetimefield_value stores (naive text in the connection's zone), without its checks per value."""
 
+    seen: dict[datetime, str] = {}  # a batch stamps most rows with the same moment
+
     def adapt(value):
         if value is None:
             return None
-        if value.tzinfo is not None:
-            value = value.astimezone(zone).replace(tzinfo=None)
-        return str(value)
+        text = seen.get(value)
+        if text is None:
+            naive = value.astimezone(zone).replace(tzinfo=None) if value.tzinfo is not None else value
+            text = seen[value] = str(naive)
+        return text
 
     return adapt
 

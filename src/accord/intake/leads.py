@@ -25,6 +25,12 @@ from accord.crm.models import Seniority
 from accord.crm.services import parse_date, parse_money
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+# Choice values as sets, built once: ``TextChoices.values`` builds a new list on every call.
+_SENIORITIES = frozenset(Seniority.values)
+_STAGES = frozenset(Stage.values)
+_KINDS = frozenset(TouchpointKind.values)
+_CHANNELS = frozenset(Channel.values)
+_TEAMS = frozenset(Team.values)
 
 # Contact fields a lead may carry, with their longest allowed text.
 CONTACT_TEXT_FIELDS = {
@@ -116,8 +122,11 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
     errors: dict[str, str] = {}
 
     def text(name: str, max_length: int) -> str:
+        raw = data.get(name)
+        if raw is None or raw == "":
+            return ""
         try:
-            return clean_text(data.get(name), max_length=max_length)
+            return clean_text(raw, max_length=max_length)
         except InvalidValue as problem:
             errors[name] = str(problem)
             return ""
@@ -156,7 +165,7 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
 
     seniority = text("seniority", 16).lower().replace("-", "_").replace(" ", "_")
     if seniority:
-        if seniority not in Seniority.values:
+        if seniority not in _SENIORITIES:
             errors["seniority"] = f"must be one of {', '.join(v for v in Seniority.values if v)}"
         else:
             contact["seniority"] = seniority
@@ -177,7 +186,7 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
         errors.update(problem.errors)
 
     stage = text("lifecycle_stage", 16).lower()
-    if stage and stage not in Stage.values:
+    if stage and stage not in _STAGES:
         errors["lifecycle_stage"] = f"'{stage}' is not a lifecycle stage; use one of {', '.join(Stage.values)}"
 
     interests = _parse_interests(data.get("interests"), errors)
@@ -213,7 +222,7 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
         company["country"] = country
 
     kind = text("kind", 24).lower() or TouchpointKind.FORM_SUBMISSION
-    if kind not in TouchpointKind.values:
+    if kind not in _KINDS:
         errors["kind"] = f"'{kind}' is not a touchpoint kind; use one of {', '.join(TouchpointKind.values)}"
     try:
         occurred_at = parse_datetime_value(data.get("occurred_at"), field_name="occurred_at")
@@ -246,10 +255,10 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
         utm[name] = (text(name, 100).lower() or url_utm.get(name, ""))[:100]
 
     channel = text("channel", 32).lower()
-    if channel and channel not in Channel.values:
+    if channel and channel not in _CHANNELS:
         errors["channel"] = f"'{channel}' is not a channel; use one of {', '.join(Channel.values)}"
     team = text("team", 16).lower()
-    if team and team not in Team.values:
+    if team and team not in _TEAMS:
         errors["team"] = "must be marketing or sales"
 
     subject = text("subject", 300)

@@ -7,17 +7,25 @@ of one, so both always behave alike):
     attach or create its account → record a touchpoint with its campaign → keep first and
     latest touch → move the lifecycle forward when the lead says so.
 
-Every step works on the whole batch with a fixed number of queries, never one per row.
+Every step works on the whole batch with a fixed number of queries, never one per row. New
+rows (contacts, stage changes, touchpoints, accounts) are written as plain tuples by
+``intake.bulk_insert`` — building a model instance per row and compiling it through
+``bulk_create`` cost more than all the rest of the pipeline; the outcome's ``contact`` and
+``touchpoint`` are built only when a caller looks at them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import NOT_PROVIDED
 from django.db.models.functions import Lower
 
+from accord.campaigns.channels import infer_channel
 from accord.campaigns.models import Campaign, Touchpoint
 from accord.core.clock import now
 from accord.core.errors import ValidationFailed
@@ -25,7 +33,7 @@ from accord.core.models import Team
 from accord.crm.lifecycle import MoveRefused, Stage, check_move, is_forward
 from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
-from accord.campaigns.channels import infer_channel
+from accord.intake.bulk_insert import rows_insert
 from accord.intake.leads import LeadInput
 from accord.intake.matching import get_matcher
 
@@ -33,19 +41,113 @@ DEFAULT_BATCH_SIZE = 2000
 _ACCOUNT_FILLABLE = ("industry", "employee_count", "annual_revenue", "country")
 
 
-@dataclass
+def _insert_columns(model) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Every column but the id (by attname) and the value a new row gets when none is given."""
+    columns, defaults = [], {}
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(model_field.attname)
+        if model_field.default is not NOT_PROVIDED:
+            defaults[model_field.attname] = model_field.get_default()
+        else:
+            defaults[model_field.attname] = None
+    return tuple(columns), defaults
+
+
+_CONTACT_COLUMNS, _CONTACT_DEFAULTS = _insert_columns(Contact)
+_TOUCHPOINT_COLUMNS, _TOUCHPOINT_DEFAULTS = _insert_columns(Touchpoint)
+_contact_row = itemgetter(*_CONTACT_COLUMNS)
+_touchpoint_row_values = itemgetter(*_TOUCHPOINT_COLUMNS)
+_STAGE_COLUMNS = ("contact_id", "from_stage", "to_stage", "changed_by_id", "changed_at", "reason", "source")
+_ACCOUNT_COLUMNS, _ACCOUNT_DEFAULTS = _insert_columns(Account)
+
+
+class _NewContact:
+    """A contact this batch creates: its values until it is written, then its id."""
+
+    __slots__ = ("values", "pk", "_instance")
+
+    def __init__(self, values: dict[str, Any]):
+        self.values = values
+        self.pk: int | None = None
+        self._instance: Contact | None = None
+
+    def get(self, name: str) -> Any:
+        return self.values.get(name, _CONTACT_DEFAULTS.get(name))
+
+    def set(self, name: str, value: Any) -> None:
+        self.values[name] = value
+
+    def row(self) -> tuple:
+        return _contact_row({**_CONTACT_DEFAULTS, **self.values})
+
+    def instance(self) -> Contact:
+        if self._instance is None:
+            self._instance = Contact(pk=self.pk, **self.values)
+            self._instance._state.adding = False
+        return self._instance
+
+
+class _KnownContact:
+    """A contact that already exists; changes go straight onto the instance."""
+
+    __slots__ = ("contact",)
+
+    def __init__(self, contact: Contact):
+        self.contact = contact
+
+    @property
+    def pk(self) -> int:
+        return self.contact.pk
+
+    def get(self, name: str) -> Any:
+        return getattr(self.contact, name)
+
+    def set(self, name: str, value: Any) -> None:
+        setattr(self.contact, name, value)
+
+    def instance(self) -> Contact:
+        return self.contact
+
+
 class CaptureOutcome:
-    lead: LeadInput
-    contact: Contact | None = None
-    touchpoint: Touchpoint | None = None
-    created: bool = False
-    changed_fields: list[str] = field(default_factory=list)
-    stage_change: StageChange | None = None
-    error: ValidationFailed | None = None
+    """What happened to one lead. ``contact``, ``touchpoint`` and ``stage_change`` are model
+    instances, built on first access."""
+
+    def __init__(self, lead: LeadInput):
+        self.lead = lead
+        self.created = False
+        self.changed_fields: list[str] = []
+        self.error: ValidationFailed | None = None
+        self._record: _NewContact | _KnownContact | None = None
+        self._touchpoint_values: dict[str, Any] | None = None
+        self._touchpoint_id: int | None = None
+        self._touchpoint: Touchpoint | None = None
+        self._stage_values: dict[str, Any] | None = None
+        self._stage_change: StageChange | None = None
+
+    @property
+    def contact(self) -> Contact | None:
+        return None if self._record is None else self._record.instance()
+
+    @property
+    def touchpoint(self) -> Touchpoint | None:
+        if self._touchpoint is None and self._touchpoint_values is not None:
+            touchpoint = Touchpoint(pk=self._touchpoint_id, contact_id=self._record.pk, **self._touchpoint_values)
+            touchpoint._state.adding = False
+            self._touchpoint = touchpoint
+        return self._touchpoint
+
+    @property
+    def stage_change(self) -> StageChange | None:
+        if self._stage_change is None and self._stage_values is not None:
+            self._stage_change = StageChange(contact_id=self._record.pk, **self._stage_values)
+        return self._stage_change
 
     @property
     def updated(self) -> bool:
-        return not self.created and self.error is None and bool(self.changed_fields or self.touchpoint)
+        return not self.created and self.error is None and bool(self.changed_fields or self._touchpoint_values)
 
 
 @dataclass
@@ -120,14 +222,15 @@ def leads_capture(*, leads: Sequence[LeadInput], actor=None, source: str) -> lis
 
 def _hand_off(outcomes: list[CaptureOutcome], *, actor) -> None:
     """The last step: leads that are MQL now go to Sales (routed, SLA clock started)."""
-    mqls = [o.contact for o in outcomes if o.error is None and o.contact.lifecycle_stage == Stage.MQL]
+    mqls = [o.contact for o in outcomes if o.error is None and o._record.get("lifecycle_stage") == Stage.MQL]
     if mqls:
         handoffs_open_for(contacts=mqls, actor=actor)
 
 
 def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[CaptureOutcome]:
     moment = now()
-    outcomes = [CaptureOutcome(lead=lead) for lead in leads]
+    actor_id = actor.pk if actor is not None else None
+    outcomes = [CaptureOutcome(lead) for lead in leads]
     campaigns = _resolve_campaigns(outcomes)
     live = [outcome for outcome in outcomes if outcome.error is None]
 
@@ -135,104 +238,120 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
     accounts = _resolve_accounts(live, existing, moment)
 
     # Several rows for one person in a batch become one contact, updated row after row.
-    contacts: dict[str, Contact] = {}
+    records: dict[str, _NewContact | _KnownContact] = {}
     changed: dict[str, set[str]] = {}
-    new_emails: list[str] = []
-    stage_moves: list[StageChange] = []
+    new_records: list[_NewContact] = []
+    stage_moves: list[CaptureOutcome] = []
     for outcome in live:
         lead = outcome.lead
-        contact = contacts.get(lead.email) or existing.get(lead.email)
-        if contact is None:
-            contact = Contact(
-                **lead.contact,
-                lifecycle_stage=lead.lifecycle_stage or Stage.LEAD,
-                stage_changed_at=moment,
-                created_at=moment,
-                updated_at=moment,
+        record = records.get(lead.email)
+        if record is None and lead.email in existing:
+            record = _KnownContact(existing[lead.email])
+        if record is None:
+            stage = lead.lifecycle_stage or Stage.LEAD
+            record = _NewContact(
+                {**lead.contact, "lifecycle_stage": stage, "stage_changed_at": moment, "created_at": moment, "updated_at": moment}
             )
-            new_emails.append(lead.email)
+            new_records.append(record)
             outcome.created = True
             outcome.changed_fields = sorted(lead.contact)
-            outcome.stage_change = StageChange(
-                contact=contact,
-                from_stage="",
-                to_stage=contact.lifecycle_stage,
-                changed_by=actor,
-                changed_at=moment,
-                reason=f"created by {source}",
-                source=source,
-            )
-            stage_moves.append(outcome.stage_change)
+            outcome._stage_values = {
+                "from_stage": "",
+                "to_stage": stage,
+                "changed_by_id": actor_id,
+                "changed_at": moment,
+                "reason": f"created by {source}",
+                "source": source,
+            }
+            stage_moves.append(outcome)
             changed[lead.email] = set()
         else:
             fields = changed.setdefault(lead.email, set())
             # A filled field is never emptied: the lead carries only the values it has.
             for name, value in lead.contact.items():
-                if getattr(contact, name) != value:
-                    setattr(contact, name, value)
+                if record.get(name) != value:
+                    record.set(name, value)
                     fields.add(name)
                     outcome.changed_fields.append(name)
-            move = _forward_move(contact, lead.lifecycle_stage, actor=actor, source=source, at=moment)
+            move = _forward_move(record, lead.lifecycle_stage, actor_id=actor_id, source=source, at=moment)
             if move is not None:
-                stage_moves.append(move)
-                outcome.stage_change = move
+                outcome._stage_values = move
+                stage_moves.append(outcome)
                 fields.update({"lifecycle_stage", "stage_changed_at"})
                 outcome.changed_fields.append("lifecycle_stage")
-        contacts[lead.email] = contact
-        outcome.contact = contact
+        records[lead.email] = record
+        outcome._record = record
         account = accounts.get(id(outcome))
-        if contact.account_id is None and account is not None:
-            contact.account = account
-            changed[lead.email].add("account")
+        if record.get("account_id") is None and account is not None:
+            record.set("account_id", account.pk)
+            changed[lead.email].add("account_id")
             outcome.changed_fields.append("account")
 
-    touchpoints = _build_touchpoints(live, campaigns, actor=actor, moment=moment)
-    for outcome in live:
-        touchpoint = touchpoints.get(id(outcome))
-        if touchpoint is None:
-            continue
-        outcome.touchpoint = touchpoint
-        contact = outcome.contact
+    touchpoints = _build_touchpoints(live, campaigns, actor_id=actor_id, actor_team=getattr(actor, "team", None), moment=moment)
+    for outcome in touchpoints:
+        values = outcome._touchpoint_values
+        record = outcome._record
         fields = changed[outcome.lead.email]
-        if contact.first_touch_at is None or touchpoint.occurred_at < contact.first_touch_at:
-            contact.first_touch_at = touchpoint.occurred_at
-            contact.first_touch_campaign = touchpoint.campaign
-            contact.first_touch_channel = touchpoint.channel
-            fields.update({"first_touch_at", "first_touch_campaign", "first_touch_channel"})
-        if contact.latest_touch_at is None or touchpoint.occurred_at >= contact.latest_touch_at:
-            contact.latest_touch_at = touchpoint.occurred_at
-            contact.latest_touch_campaign = touchpoint.campaign
-            contact.latest_touch_channel = touchpoint.channel
-            fields.update({"latest_touch_at", "latest_touch_campaign", "latest_touch_channel"})
+        occurred_at = values["occurred_at"]
+        first_at = record.get("first_touch_at")
+        if first_at is None or occurred_at < first_at:
+            record.set("first_touch_at", occurred_at)
+            record.set("first_touch_campaign_id", values["campaign_id"])
+            record.set("first_touch_channel", values["channel"])
+            fields.update({"first_touch_at", "first_touch_campaign_id", "first_touch_channel"})
+        latest_at = record.get("latest_touch_at")
+        if latest_at is None or occurred_at >= latest_at:
+            record.set("latest_touch_at", occurred_at)
+            record.set("latest_touch_campaign_id", values["campaign_id"])
+            record.set("latest_touch_channel", values["channel"])
+            fields.update({"latest_touch_at", "latest_touch_campaign_id", "latest_touch_channel"})
 
-    Contact.objects.bulk_create([contacts[email] for email in new_emails])
-    _save_changed_contacts(contacts, changed, new_emails, moment)
-    # Django binds the new contacts' ids into these rows as it saves them.
-    StageChange.objects.bulk_create(stage_moves)
-    Touchpoint.objects.bulk_create(touchpoints.values())
-    _add_interests(live, actor=actor, moment=moment)
+    ids = rows_insert(model=Contact, columns=_CONTACT_COLUMNS, rows=[r.row() for r in new_records], returning_ids=True)
+    for record, pk in zip(new_records, ids, strict=True):
+        record.pk = pk
+    _save_changed_contacts(records, changed, moment)
+    rows_insert(
+        model=StageChange,
+        columns=_STAGE_COLUMNS,
+        rows=[
+            (o._record.pk, *(o._stage_values[name] for name in _STAGE_COLUMNS[1:]))
+            for o in stage_moves
+        ],
+    )
+    touchpoint_ids = rows_insert(
+        model=Touchpoint,
+        columns=_TOUCHPOINT_COLUMNS,
+        rows=[_touchpoint_row(o) for o in touchpoints],
+        returning_ids=True,
+    )
+    for outcome, pk in zip(touchpoints, touchpoint_ids, strict=True):
+        outcome._touchpoint_id = pk
+    _add_interests(live, actor_id=actor_id, moment=moment)
     return outcomes
 
 
-def _forward_move(contact: Contact, to_stage: str, *, actor, source: str, at) -> StageChange | None:
-    if not to_stage or to_stage == contact.lifecycle_stage or not is_forward(contact.lifecycle_stage, to_stage):
+def _touchpoint_row(outcome: CaptureOutcome) -> tuple:
+    return _touchpoint_row_values({**_TOUCHPOINT_DEFAULTS, **outcome._touchpoint_values, "contact_id": outcome._record.pk})
+
+
+def _forward_move(record, to_stage: str, *, actor_id, source: str, at) -> dict | None:
+    from_stage = record.get("lifecycle_stage")
+    if not to_stage or to_stage == from_stage or not is_forward(from_stage, to_stage):
         return None
     try:
-        check_move(contact.lifecycle_stage, to_stage, "")
+        check_move(from_stage, to_stage, "")
     except MoveRefused:
         return None
-    move = StageChange(
-        contact=contact,
-        from_stage=contact.lifecycle_stage,
-        to_stage=to_stage,
-        changed_by=actor,
-        changed_at=at,
-        reason=f"advanced by {source}",
-        source=source,
-    )
-    contact.lifecycle_stage = to_stage
-    contact.stage_changed_at = at
-    return move
+    record.set("lifecycle_stage", to_stage)
+    record.set("stage_changed_at", at)
+    return {
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "changed_by_id": actor_id,
+        "changed_at": at,
+        "reason": f"advanced by {source}",
+        "source": source,
+    }
 
 
 def _resolve_campaigns(outcomes: list[CaptureOutcome]) -> dict[int, Campaign]:
@@ -299,7 +418,15 @@ def _resolve_accounts(
                     if account.pk:
                         touched.setdefault(account.pk, set()).add(name)
         resolved[id(outcome)] = account
-    Account.objects.bulk_create(created)
+    ids = rows_insert(
+        model=Account,
+        columns=_ACCOUNT_COLUMNS,
+        rows=[tuple(getattr(account, name) for name in _ACCOUNT_COLUMNS) for account in created],
+        returning_ids=True,
+    )
+    for account, pk in zip(created, ids, strict=True):
+        account.pk = pk
+        account._state.adding = False
     if touched:
         fields = sorted(set().union(*touched.values()))
         updated = {a.pk: a for a in [*by_domain.values(), *by_name.values()] if a.pk in touched}
@@ -309,11 +436,12 @@ def _resolve_accounts(
     return resolved
 
 
-def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign], *, actor, moment) -> dict[int, Touchpoint]:
+def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign], *, actor_id, actor_team, moment) -> list[CaptureOutcome]:
+    """The touchpoint values of each lead that records one; returns those leads' outcomes."""
     keys = {o.lead.dedupe_key for o in live if o.lead.dedupe_key}
     seen = set(Touchpoint.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)) if keys else set()
-    actor_team = getattr(actor, "team", None) or Team.MARKETING
-    built: dict[int, Touchpoint] = {}
+    default_team = actor_team or Team.MARKETING
+    recording = []
     for outcome in live:
         lead = outcome.lead
         if lead.dedupe_key:
@@ -324,40 +452,44 @@ def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign
         channel = lead.channel or (campaign.channel if campaign else "") or infer_channel(
             kind=lead.kind, utm_medium=lead.utm_medium, utm_source=lead.utm_source
         )
-        built[id(outcome)] = Touchpoint(
-            contact=outcome.contact,
-            campaign=campaign,
-            kind=lead.kind,
-            channel=channel,
-            team=lead.team or actor_team,
-            actor=actor,
-            occurred_at=lead.occurred_at or moment,
-            url=lead.url,
-            utm_source=lead.utm_source,
-            utm_medium=lead.utm_medium,
-            utm_campaign=lead.utm_campaign,
-            subject=lead.subject,
-            body=lead.note,
-            dedupe_key=lead.dedupe_key,
-            created_at=moment,
-        )
-    return built
+        outcome._touchpoint_values = {
+            "campaign_id": campaign.pk if campaign else None,
+            "kind": lead.kind,
+            "channel": channel,
+            "team": lead.team or default_team,
+            "actor_id": actor_id,
+            "occurred_at": lead.occurred_at or moment,
+            "url": lead.url,
+            "utm_source": lead.utm_source,
+            "utm_medium": lead.utm_medium,
+            "utm_campaign": lead.utm_campaign,
+            "subject": lead.subject,
+            "body": lead.note,
+            "metadata": {},
+            "dedupe_key": lead.dedupe_key,
+            "created_at": moment,
+        }
+        recording.append(outcome)
+    return recording
 
 
-def _save_changed_contacts(contacts: dict[str, Contact], changed: dict[str, set[str]], new_emails, moment) -> None:
-    new = set(new_emails)
-    to_update = [contacts[email] for email, fields in changed.items() if fields and email not in new]
+def _save_changed_contacts(records: dict[str, _NewContact | _KnownContact], changed: dict[str, set[str]], moment) -> None:
+    to_update: dict[int, Contact] = {}
+    fields: set[str] = set()
+    for email, record in records.items():
+        if isinstance(record, _KnownContact) and changed.get(email):
+            to_update[record.pk] = record.contact
+            fields |= changed[email]
     if not to_update:
         return
-    fields = sorted(set().union(*(changed[c.email] for c in to_update)))
-    for contact in to_update:
+    for contact in to_update.values():
         contact.updated_at = moment
-    Contact.objects.bulk_update(to_update, [*fields, "updated_at"], batch_size=500)
+    Contact.objects.bulk_update(list(to_update.values()), [*sorted(fields), "updated_at"], batch_size=500)
 
 
-def _add_interests(live: list[CaptureOutcome], *, actor, moment) -> None:
+def _add_interests(live: list[CaptureOutcome], *, actor_id, moment) -> None:
     rows = {
-        (outcome.contact.pk, tag): ContactInterest(contact=outcome.contact, name=tag, added_by=actor, added_at=moment)
+        (outcome._record.pk, tag): ContactInterest(contact_id=outcome._record.pk, name=tag, added_by_id=actor_id, added_at=moment)
         for outcome in live
         for tag in outcome.lead.interests
     }
