@@ -75,3 +75,9 @@ def test_a_bad_filter_is_refused_naming_the_parameter(client, marketer):
 def test_a_role_without_the_export_permission_is_refused(client, rep):
     client.force_login(rep)
     assert client.get(reverse("contact_export")).status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get(reverse("contact_export"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
