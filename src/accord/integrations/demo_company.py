@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -194,15 +195,8 @@ def demo_has_data() -> bool:
 
 
 def demo_reset() -> None:
-    """Remove the shared record (everything that hangs off contacts goes with them) and the demo users."""
-    with transaction.atomic():
-        Touchpoint.objects.all().delete()
-        StageChange.objects.all().delete()
-        Opportunity.objects.all().delete()
-        Contact.objects.all().delete()
-        Account.objects.all().delete()
-        Campaign.objects.all().delete()
-        User.objects.filter(username__in=[user[0] for user in DEMO_USERS]).delete()
+    """Empty the database (every table, users included), so each app's demo data loads afresh."""
+    call_command("flush", interactive=False, verbosity=0)
 
 
 def demo_company_load(*, contacts: int, seed: int, now: datetime, progress=None) -> DemoSummary:

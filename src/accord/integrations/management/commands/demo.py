@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--contacts", type=int, default=10_000, help="how many contacts (default 10,000)")
         parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same company (default 1)")
         group = parser.add_mutually_exclusive_group()
-        group.add_argument("--reset", action="store_true", help="delete the existing contacts, accounts and campaigns first")
+        group.add_argument("--reset", action="store_true", help="empty the database first (all data and users), then load")
         group.add_argument("--keep", action="store_true", help="if data is already loaded, keep it and only print the login")
 
     def handle(self, *args, contacts, seed, reset, keep, **options):
@@ -48,10 +48,10 @@ class Command(BaseCommand):
                 return
             if not reset:
                 raise CommandError(
-                    "The database already holds contacts, accounts or campaigns. Run `accord demo --reset` to delete "
-                    "them and load the demo company, or `accord demo --keep` to keep them."
+                    "The database already holds contacts, accounts or campaigns. Run `accord demo --reset` to empty "
+                    "the database and load the demo company, or `accord demo --keep` to keep what is there."
                 )
-            self.stdout.write("Deleting the existing contacts, accounts, campaigns and demo users…")
+            self.stdout.write("Emptying the database…")
             demo_reset()
         started = time.monotonic()
         now = demo_now()
