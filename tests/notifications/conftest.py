@@ -5,17 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from accord.worker.services import job_run, jobs_claim
-
-
-def run_due_jobs(name: str | None = None) -> int:
-    """Do what ``accord worker --once`` does for the jobs due now; how many ran."""
-    ran = 0
-    while claimed := jobs_claim(worker_id="test", limit=20):
-        for job in claimed:
-            job_run(job=job)
-            ran += 1
-    return ran
+from accord.worker.services import jobs_run_due as run_due_jobs  # noqa: F401 — used by the tests here
 
 
 class Receiver:

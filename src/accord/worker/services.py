@@ -196,6 +196,20 @@ def job_run(*, job: Job) -> JobStatus:
     return JobStatus.DONE
 
 
+def jobs_run_due(*, worker_id: str = "inline", limit: int = 50) -> int:
+    """Claim and run every job due now until none is left; how many ran.
+
+    What ``accord worker --once`` does minus the periodic schedules: handy in tests and scripts.
+    Jobs retried with backoff are not due again, so this always ends.
+    """
+    ran = 0
+    while claimed := jobs_claim(worker_id=worker_id, limit=limit):
+        for job in claimed:
+            job_run(job=job)
+            ran += 1
+    return ran
+
+
 def jobs_release(*, jobs: list[Job]) -> int:
     """Hand claimed jobs that were not started back to the queue (a worker stopping early)."""
     if not jobs:
