@@ -136,3 +136,26 @@ def test_html_in_a_note_is_stored_as_text(api_as, rep):
     note = "<img src=x onerror=alert(1)> call back"
     response = api_as(rep).post("/api/capture", {"email": "ann@acme.com", "note": note})
     assert Touchpoint.objects.get(pk=response.json()["touchpoint_id"]).body == note
+
+
+def test_a_capture_runs_a_fixed_number_of_queries(api_as, rep, django_assert_max_num_queries):
+    api = api_as(rep)
+    api.post("/api/capture", {"email": "first@acme.com"})
+    with django_assert_max_num_queries(12):
+        assert api.post("/api/capture", {**LEAD, "interests": ["sso", "api", "pricing"]}).status_code == 201
+    with django_assert_max_num_queries(15):
+        assert api.post("/api/capture", LEAD, headers={"Idempotency-Key": "q-1"}).status_code == 200
+
+
+def test_idempotency_records_are_forgotten_after_a_week(api_as, rep):
+    from datetime import timedelta
+
+    from accord.core.clock import now
+    from accord.core.jobs import prune_idempotency_records
+
+    api = api_as(rep)
+    api.post("/api/capture", LEAD, headers={"Idempotency-Key": "old"})
+    api.post("/api/capture", LEAD, headers={"Idempotency-Key": "new"})
+    IdempotentRequest.objects.filter(key="old").update(created_at=now() - timedelta(days=8))
+    prune_idempotency_records({})
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["new"]

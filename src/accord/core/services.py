@@ -110,3 +110,13 @@ def login_failures_prune() -> int:
     cutoff = now() - timedelta(seconds=settings.LOGIN_ATTEMPT_WINDOW_SECONDS)
     deleted, _ = LoginAttempt.objects.filter(attempted_at__lt=cutoff).delete()
     return deleted
+
+
+# A retry comes within minutes or hours; after a week a key is forgotten and may be used again.
+IDEMPOTENCY_KEEP = timedelta(days=7)
+
+
+def idempotent_requests_prune(*, older_than: timedelta = IDEMPOTENCY_KEEP) -> int:
+    """Forget idempotency records past their keeping time; returns how many were removed."""
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=now() - older_than).delete()
+    return deleted
