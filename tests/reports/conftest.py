@@ -1,0 +1,23 @@
+"""Report tests render pages that extend base.html, which links to the sign-out URL. Until
+the web app's login pages are on main, a stand-in name keeps those pages renderable."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+
+def _needs_shim() -> bool:
+    try:
+        reverse("logout")
+        reverse("login")
+    except NoReverseMatch:
+        return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def _auth_urls(settings):
+    if _needs_shim():
+        settings.ROOT_URLCONF = "tests.reports.urls_shim"
+    yield
