@@ -83,3 +83,20 @@ def test_the_command_refreshes_the_snapshots(now_in_march, capsys):
     call_command("reports", "refresh")
     assert AttributionSnapshot.objects.filter(model="markov").exists()
     assert "refreshed" in capsys.readouterr().out
+
+
+def test_the_demo_hook_sets_targets_refreshes_and_prepares_a_digest(now_in_march, monkeypatch):
+    import io
+
+    from accord.reports.demo import demo_load
+    from accord.reports.models import Digest, KpiTarget
+
+    monkeypatch.setattr("accord.reports.digest.clock_now", lambda: f.at(20))
+    person = f.contact(stages=(("lead", 0), ("mql", 1)))
+    f.touch(person, 0, channel="email")
+    out = io.StringIO()
+    demo_load(seed=1, now=f.at(20), stdout=out)
+    assert KpiTarget.objects.count() == 7
+    assert KpiSnapshot.objects.exists()
+    assert Digest.objects.get().sent_at is None
+    assert "KPI targets" in out.getvalue()
