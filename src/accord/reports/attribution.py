@@ -334,9 +334,21 @@ def markov_removal_effects(ps: PathSet, *, order: int = 1) -> MarkovResult:
         x = np.linalg.solve(np.eye(n_t) - qq, rr)
         return float(x[start_state])
 
-    base = conversion_probability(None)
     distinct = np.unique(key)
     effects = np.zeros(len(distinct))
+    if order == 1:
+        # One inverse serves every removal: with N = (I − Q)⁻¹ and x = N·r, the chance to
+        # convert from the start without ever passing through state c is
+        # x_s − (N[s,c] / N[c,c])·x_c  (reach c first, then convert from c).
+        fundamental = np.linalg.inv(np.eye(n_t) - q)
+        x = fundamental @ r
+        base = float(x[start_state])
+        if base > 0:
+            states = np.arange(1, n_t)  # state ids of the keys, in the order of ``distinct``
+            without = base - fundamental[start_state, states] / np.diag(fundamental)[states] * x[states]
+            effects = 1.0 - without / base
+        return MarkovResult(distinct, np.clip(effects, 0.0, 1.0), base, order)
+    base = conversion_probability(None)
     if base > 0:
         member = np.zeros((len(distinct), n_t), dtype=bool)
         position = {int(k): i for i, k in enumerate(distinct.tolist())}
