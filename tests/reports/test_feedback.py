@@ -8,6 +8,7 @@ import pytest
 
 from accord.reports.providers import register_icp_provider
 from accord.reports.queries import Period, customer_mix_drift, lead_quality, title_function, total_variation
+from accord.reports.services import snapshots_refresh
 
 from . import factories as f
 
@@ -21,6 +22,8 @@ def test_lead_quality_counts_acceptance_rejection_reasons_and_conversion():
     f.contact(stages=(("lead", 0), ("mql", 1), ("recycled", 2)), source="webinar", first_campaign=webinar)
     f.contact(stages=(("lead", 0), ("mql", 1), ("disqualified", 2)), source="paid_search")
     f.contact(stages=(("lead", 0), ("mql", 1), ("sal", 2)), source="paid_search")
+    f.contact(stages=(("lead", 0), ("mql", -40), ("recycled", 2)), source="paid_search")  # a January MQL
+    snapshots_refresh()
     report = lead_quality(period=MARCH, by="source")
     rows = {row["key"]: row for row in report["rows"]}
     assert rows["webinar"]["mqls"] == 2

@@ -111,7 +111,7 @@ class Record:
     lead_time: np.ndarray  # per contact, NaN = never
     mql_time: np.ndarray
     accepted: np.ndarray  # bool: reached SQL or further, ever
-    changes: np.ndarray  # (n, 3): contact index, stage index, time — sorted by contact, time
+    changes: np.ndarray  # (n, 4): contact index, stage, time, from stage (−1 none) — sorted by contact, time
     opp: np.ndarray  # (n, 8): id, account, contact, amount×100, stage_won, stage_lost, created, closed(−1)
     opp_currency_ok: np.ndarray  # bool
     opp_employees: np.ndarray
@@ -129,9 +129,9 @@ def read_record() -> Record:
     )
     contact_id = contacts[:, 0]
     changes = _read(
-        f"SELECT contact_id, {_case('to_stage', STAGES, -1)}, {_epoch('changed_at')} "
-        f"FROM {StageChange._meta.db_table}",
-        3,
+        f"SELECT contact_id, {_case('to_stage', STAGES, -1)}, {_epoch('changed_at')}, "
+        f"{_case('from_stage', STAGES, -1)} FROM {StageChange._meta.db_table}",
+        4,
     )
     changes = changes[changes[:, 1] >= 0]
     changes[:, 0] = np.searchsorted(contact_id, changes[:, 0])

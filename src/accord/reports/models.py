@@ -87,7 +87,10 @@ class AttributionSnapshot(models.Model):
     revenue = models.FloatField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["model", "month"], name="attribution_model_month")]
+        indexes = [
+            models.Index(fields=["model", "month"], name="attribution_model_month"),
+            models.Index(fields=["month"], name="attribution_month"),
+        ]
 
 
 class OpportunitySourcing(models.Model):
@@ -119,6 +122,35 @@ class FunnelSnapshot(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["dimension", "value", "cohort_month"], name="funnel_lookup")]
+
+
+class LeadQualitySnapshot(models.Model):
+    """Contacts that first became MQL in ``month``, by source or first campaign, and what
+    Sales made of them (ever since)."""
+
+    month = models.DateField()
+    by = models.CharField(max_length=16)  # source, campaign
+    key = models.CharField(max_length=64, blank=True, default="")  # channel, or campaign id; "" unknown
+    mqls = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    converted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["by", "month"], name="lead_quality_by_month")]
+
+
+class RejectionReasonSnapshot(models.Model):
+    """Why Sales sent those MQLs back (recycled or disqualified from MQL or SAL)."""
+
+    month = models.DateField()
+    by = models.CharField(max_length=16)
+    key = models.CharField(max_length=64, blank=True, default="")
+    reason = models.CharField(max_length=200)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["by", "month"], name="rejection_by_month")]
 
 
 class RefreshRun(models.Model):

@@ -25,7 +25,9 @@ from accord.reports.models import (
     Kpi,
     KpiSnapshot,
     KpiTarget,
+    LeadQualitySnapshot,
     RefreshRun,
+    RejectionReasonSnapshot,
     Segment,
 )
 from accord.reports.providers import kpi_provider
@@ -526,6 +528,7 @@ def roi_table(*, model: str, period: Period) -> RoiTable:
         AttributionSnapshot.objects.filter(model=model, month__gte=period.first, month__lte=period.last)
         .values("campaign_id", "channel")
         .annotate(**{metric: Sum(metric) for metric in METRICS})
+        .order_by()
     )
     costs, counts = campaign_costs_by_month(today=clock_now().date())
     first, last = index_from_month(period.first), index_from_month(period.last)
@@ -592,13 +595,15 @@ def models_side_by_side(*, period: Period, metric: str = "revenue") -> tuple[lis
         raise ValidationFailed.single("metric", f"use one of {', '.join(METRICS)}")
     credit = (
         AttributionSnapshot.objects.filter(month__gte=period.first, month__lte=period.last)
-        .values("model", "campaign_id", "channel", "campaign__name")
+        .values("model", "campaign_id", "channel")
         .annotate(total=Sum(metric))
+        .order_by()
     )
+    names = dict(Campaign.objects.values_list("id", "name"))
     rows: dict[str, dict] = {}
     for item in credit:
         if item["campaign_id"] is not None:
-            key, label = f"c{item['campaign_id']}", item["campaign__name"]
+            key, label = f"c{item['campaign_id']}", names.get(item["campaign_id"], f"Campaign {item['campaign_id']}")
         elif item["channel"]:
             key, label = f"ch-{item['channel']}", f"No campaign · {_channel_label(item['channel'])}"
         else:
@@ -677,66 +682,49 @@ def funnel_cohorts() -> list[date]:
 
 
 # -- feedback -----------------------------------------------------------------------------
-REJECTED_STAGES = (Stage.RECYCLED, Stage.DISQUALIFIED)
-
-
 def lead_quality(*, period: Period, by: str = "source") -> dict:
-    """For MQLs of the period, by source or first campaign: how many Sales accepted, rejected
-    (with the reasons) and how many became opportunities."""
+    """For the period's new MQLs, by source or first campaign: how many Sales accepted
+    (reached SAL or further), rejected (with the reasons) and how many became opportunities.
+    Read from the lead-quality snapshot."""
     if by not in ("source", "campaign"):
         raise ValidationFailed.single("by", "use source or campaign")
-    group_field = "first_touch_channel" if by == "source" else "first_touch_campaign_id"
-    accepted = StageChange.objects.filter(
-        contact=OuterRef("pk"), to_stage__in=(Stage.SAL, Stage.SQL, Stage.OPPORTUNITY, Stage.CUSTOMER)
+    window = {"by": by, "month__gte": period.first, "month__lte": period.last}
+    totals = (
+        LeadQualitySnapshot.objects.filter(**window)
+        .values("key")
+        .annotate(mqls=Sum("mqls"), accepted=Sum("accepted"), rejected=Sum("rejected"), converted=Sum("converted"))
     )
-    rejected = StageChange.objects.filter(
-        contact=OuterRef("pk"), from_stage__in=(Stage.MQL, Stage.SAL), to_stage__in=REJECTED_STAGES
-    )
-    converted = StageChange.objects.filter(contact=OuterRef("pk"), to_stage__in=(Stage.OPPORTUNITY, Stage.CUSTOMER))
-    mqls = _first_mql_contacts(period, "")
-    rows = mqls.annotate(
-        is_accepted=Exists(accepted), is_rejected=Exists(rejected), is_converted=Exists(converted)
-    ).values_list(group_field, "is_accepted", "is_rejected", "is_converted")
-    groups: dict[object, Counter] = defaultdict(Counter)
-    for group, is_accepted, is_rejected, is_converted in rows.iterator(chunk_size=5000):
-        counter = groups[group]
-        counter["mqls"] += 1
-        counter["accepted"] += int(is_accepted)
-        counter["rejected"] += int(is_rejected)
-        counter["converted"] += int(is_converted)
-    reasons = (
-        StageChange.objects.filter(
-            from_stage__in=(Stage.MQL, Stage.SAL), to_stage__in=REJECTED_STAGES, contact__in=mqls
-        )
-        .values_list(f"contact__{group_field}", "reason")
-    )
-    reason_counts: dict[object, Counter] = defaultdict(Counter)
+    reason_counts: dict[str, Counter] = defaultdict(Counter)
     all_reasons: Counter = Counter()
-    for group, reason in reasons.iterator(chunk_size=5000):
-        text = (reason or "").strip() or "(no reason given)"
-        reason_counts[group][text] += 1
-        all_reasons[text] += 1
+    for key, reason, count in (
+        RejectionReasonSnapshot.objects.filter(**window).values("key", "reason").annotate(total=Sum("count"))
+        .values_list("key", "reason", "total")
+    ):
+        reason_counts[key][reason] += count
+        all_reasons[reason] += count
     names = {}
     if by == "campaign":
-        names = dict(Campaign.objects.filter(id__in=[g for g in groups if g]).values_list("id", "name"))
+        ids = [int(row["key"]) for row in totals if row["key"].isdigit()]
+        names = {str(k): v for k, v in Campaign.objects.filter(id__in=ids).values_list("id", "name")}
     out_rows = []
-    for group, counter in groups.items():
+    for row in totals:
+        key = row["key"]
         if by == "source":
-            label = _channel_label(group) if group else "Unknown source"
+            label = _channel_label(key) if key else "Unknown source"
         else:
-            label = names.get(group, "No campaign") if group else "No campaign"
+            label = names.get(key, "No campaign") if key else "No campaign"
         out_rows.append(
             {
-                "key": group if group not in (None, "") else "",
+                "key": key,
                 "label": label,
-                "mqls": counter["mqls"],
-                "accepted": counter["accepted"],
-                "rejected": counter["rejected"],
-                "converted": counter["converted"],
-                "acceptance_rate": _ratio(counter["accepted"], counter["mqls"]),
-                "rejection_rate": _ratio(counter["rejected"], counter["mqls"]),
-                "conversion_rate": _ratio(counter["converted"], counter["mqls"]),
-                "top_reasons": reason_counts[group].most_common(3),
+                "mqls": row["mqls"],
+                "accepted": row["accepted"],
+                "rejected": row["rejected"],
+                "converted": row["converted"],
+                "acceptance_rate": _ratio(row["accepted"], row["mqls"]),
+                "rejection_rate": _ratio(row["rejected"], row["mqls"]),
+                "conversion_rate": _ratio(row["converted"], row["mqls"]),
+                "top_reasons": reason_counts[key].most_common(3),
             }
         )
     out_rows.sort(key=lambda r: (-r["mqls"], r["label"]))

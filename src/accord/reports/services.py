@@ -34,8 +34,10 @@ from accord.reports.models import (
     Kpi,
     KpiSnapshot,
     KpiTarget,
+    LeadQualitySnapshot,
     OpportunitySourcing,
     RefreshRun,
+    RejectionReasonSnapshot,
     Segment,
 )
 from accord.reports.providers import kpi_provider
@@ -151,7 +153,8 @@ def snapshots_refresh(
     kpi_rows, counts = _kpi_rows(record, sourced, today=started.date())
     counts.update(_data_counts(record, touches, paths))
     funnel_rows = _funnel_rows(record)
-    tick = lap("kpis_and_funnel", tick)
+    quality_rows, reason_rows = _lead_quality_rows(record)
+    tick = lap("kpis_funnel_quality", tick)
 
     attribution_rows = []
     for (model, month, key), values in credits.items():
@@ -185,6 +188,10 @@ def snapshots_refresh(
         KpiSnapshot.objects.bulk_create(kpi_rows, batch_size=2000)
         FunnelSnapshot.objects.all().delete()
         FunnelSnapshot.objects.bulk_create(funnel_rows, batch_size=2000)
+        LeadQualitySnapshot.objects.all().delete()
+        LeadQualitySnapshot.objects.bulk_create(quality_rows, batch_size=2000)
+        RejectionReasonSnapshot.objects.all().delete()
+        RejectionReasonSnapshot.objects.bulk_create(reason_rows, batch_size=2000)
         tick = lap("write", tick)
         run = RefreshRun.objects.create(
             started_at=started, finished_at=clock_now(), counts=counts, timings=timings, markov=markov_summary
@@ -429,6 +436,82 @@ def _funnel_rows(record) -> list[FunnelSnapshot]:
                     )
                 )
     return rows
+
+
+REJECTED = (Stage.RECYCLED, Stage.DISQUALIFIED)
+REJECTED_FROM = (Stage.MQL, Stage.SAL)
+
+
+def _lead_quality_rows(record) -> tuple[list[LeadQualitySnapshot], list[RejectionReasonSnapshot]]:
+    """Per month of first MQL and per source / first campaign: MQLs, accepted (reached SAL or
+    further), rejected (sent from MQL or SAL to recycled or disqualified), converted (reached
+    opportunity or customer); and the rejection reasons."""
+    from accord.crm.models import StageChange
+
+    n = len(record.contact_id)
+    changes = record.changes
+    stage, from_stage = changes[:, 1], changes[:, 3]
+    ranks = np.array([rank(s) for s in STAGES])[stage]
+    accepted = np.zeros(n, dtype=bool)
+    accepted[changes[ranks >= rank(Stage.SAL), 0]] = True
+    converted = np.zeros(n, dtype=bool)
+    converted[changes[ranks >= rank(Stage.OPPORTUNITY), 0]] = True
+    rejection = np.isin(stage, [STAGES.index(s) for s in REJECTED]) & np.isin(
+        from_stage, [STAGES.index(s) for s in REJECTED_FROM]
+    )
+    rejected = np.zeros(n, dtype=bool)
+    rejected[changes[rejection, 0]] = True
+    is_mql = ~np.isnan(record.mql_time)
+    month = np.full(n, -1, dtype=np.int64)
+    if is_mql.any():
+        month[is_mql] = month_index(record.mql_time[is_mql].astype(np.int64))
+    source_key = np.array([CHANNELS[c] if c >= 0 else "" for c in range(-1, len(CHANNELS))], dtype=object)
+    groupings = {
+        "source": lambda idx: source_key[record.contact_source[idx] + 1],
+        "campaign": lambda idx: np.array([str(c) if c > 0 else "" for c in record.contact_campaign[idx].tolist()], dtype=object),
+    }
+    mql_index = np.flatnonzero(is_mql)
+    rows: list[LeadQualitySnapshot] = []
+    keys_by: dict[str, np.ndarray] = {}
+    for by, keys_of in groupings.items():
+        keys = keys_of(mql_index)
+        keys_by[by] = keys
+        codes, inverse = np.unique(keys.astype(str), return_inverse=True)
+        combined = month[mql_index] * (len(codes) + 1) + inverse
+        uniq, group = np.unique(combined, return_inverse=True)
+        sums = {
+            name: np.bincount(group, weights=flag[mql_index].astype(np.float64), minlength=len(uniq))
+            for name, flag in (("accepted", accepted), ("rejected", rejected), ("converted", converted))
+        }
+        counts = np.bincount(group, minlength=len(uniq))
+        for i, code in enumerate(uniq.tolist()):
+            rows.append(
+                LeadQualitySnapshot(
+                    month=month_from_index(code // (len(codes) + 1)),
+                    by=by,
+                    key=str(codes[code % (len(codes) + 1)]),
+                    mqls=int(counts[i]),
+                    accepted=int(sums["accepted"][i]),
+                    rejected=int(sums["rejected"][i]),
+                    converted=int(sums["converted"][i]),
+                )
+            )
+    reasons: dict[tuple, int] = defaultdict(int)
+    position = {int(c): i for i, c in enumerate(mql_index.tolist())}
+    moves = StageChange.objects.filter(from_stage__in=REJECTED_FROM, to_stage__in=REJECTED).values_list("contact_id", "reason")
+    for contact_id, reason in moves.iterator(chunk_size=10000):
+        contact_pos = int(np.searchsorted(record.contact_id, contact_id))
+        where = position.get(contact_pos)
+        if where is None:
+            continue
+        text = (reason or "").strip()[:200] or "(no reason given)"
+        for by in groupings:
+            reasons[(int(month[contact_pos]), by, str(keys_by[by][where]), text)] += 1
+    reason_rows = [
+        RejectionReasonSnapshot(month=month_from_index(m), by=by, key=key, reason=text, count=count)
+        for (m, by, key, text), count in reasons.items()
+    ]
+    return rows, reason_rows
 
 
 def _group_medians(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
