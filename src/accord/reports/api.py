@@ -67,6 +67,7 @@ def roi(request):
         "channels": [row.as_json() for row in table.channels],
         "totals": table.totals.as_json(),
         "records_lacking_data": table.counts,
+        "markov_removal_effects": queries.markov_effects(metric="revenue"),
     }
 
 
@@ -85,7 +86,7 @@ def funnel(request, dimension: str = "all", value: str = "", cohort: str = ""):
     month = None
     if cohort:
         try:
-            month = queries._parse_month(cohort)
+            month = queries.parse_month(cohort)
         except (ValueError, TypeError):
             raise ValidationFailed.single("cohort", "give a month as YYYY-MM") from None
     steps = queries.funnel(dimension=dimension, value=value, cohort=month)
@@ -129,7 +130,7 @@ def target_set(request, payload: TargetIn):
     month: date | None = None
     if payload.month:
         try:
-            month = queries._parse_month(payload.month)
+            month = queries.parse_month(payload.month)
         except (ValueError, TypeError):
             raise ValidationFailed.single("month", "give a month as YYYY-MM") from None
     target = kpi_target_set(kpi=payload.kpi, value=payload.value, segment=payload.segment, month=month, actor=request.user)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from accord.core.clock import now
 from accord.reports.digest import digest_due_month, digest_send
+from accord.reports.queries import parse_month
 from accord.reports.services import snapshots_refresh
 from accord.worker.registry import job_handler
 
@@ -24,8 +25,6 @@ def monthly_digest(payload: dict) -> None:
     never again for that month (``digest_send`` is idempotent)."""
     month = payload.get("month")
     if month:
-        from accord.reports.queries import _parse_month
-
-        digest_send(month=_parse_month(month))
+        digest_send(month=parse_month(month))
         return
     digest_send(month=digest_due_month(today=now().date()))

@@ -94,7 +94,8 @@ class Period:
         return {"period": "custom", "from": f"{self.first:%Y-%m}", "to": f"{self.last:%Y-%m}"}
 
 
-def _parse_month(raw: str) -> date:
+def parse_month(raw: str) -> date:
+    """A month given as YYYY-MM, as its first day (ValueError otherwise)."""
     year, month = raw.split("-")
     return date(int(year), int(month), 1)
 
@@ -121,7 +122,7 @@ def period_from_params(params: Mapping[str, str], *, today: date | None = None) 
     for name in ("from", "to"):
         raw = (params.get(name) or "").strip()
         try:
-            months[name] = _parse_month(raw)
+            months[name] = parse_month(raw)
         except (ValueError, TypeError):
             errors[name] = "give a month as YYYY-MM"
     if not errors and months["to"] < months["from"]:
@@ -612,6 +613,18 @@ def models_side_by_side(*, period: Period, metric: str = "revenue") -> tuple[lis
         row[item["model"]] += item["total"] or 0.0
     ordered = sorted(rows.values(), key=lambda r: (-r["linear"], r["label"]))
     return list(MODELS), ordered
+
+
+def markov_effects(*, metric: str = "revenue") -> list[dict]:
+    """The removal effects found by the last refresh, largest first, with readable labels."""
+    run = latest_refresh()
+    found = (run.markov.get("metrics", {}).get(metric) if run else None) or {}
+    effects = sorted(found.get("removal_effects", []), key=lambda e: -e["effect"])
+    names = dict(Campaign.objects.filter(id__in=[e["campaign"] for e in effects if e["campaign"]]).values_list("id", "name"))
+    return [
+        {**effect, "label": names.get(effect["campaign"]) or f"No campaign · {_channel_label(effect['channel'])}"}
+        for effect in effects
+    ]
 
 
 # -- funnel -------------------------------------------------------------------------------

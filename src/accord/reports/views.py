@@ -185,13 +185,7 @@ def roi(request):
             ),
         )
     models, side_by_side = queries.models_side_by_side(period=period, metric=metric)
-    refresh = queries.latest_refresh()
-    markov = []
-    if refresh and refresh.markov.get("metrics", {}).get(metric):
-        markov = sorted(refresh.markov["metrics"][metric]["removal_effects"], key=lambda e: -e["effect"])[:15]
-        names = dict(queries.Campaign.objects.filter(id__in=[e["campaign"] for e in markov if e["campaign"]]).values_list("id", "name"))
-        for effect in markov:
-            effect["label"] = names.get(effect["campaign"]) or f"No campaign · {queries._channel_label(effect['channel'])}"
+    markov = queries.markov_effects(metric=metric)[:15]
     chart = bars([(r.label[:20], r.revenue, queries.format_money(r.revenue)) for r in table.channels[:10]])
     return render(
         request,
@@ -225,7 +219,7 @@ def funnel(request):
     cohort = None
     if request.GET.get("cohort"):
         try:
-            cohort = queries._parse_month(request.GET["cohort"])
+            cohort = queries.parse_month(request.GET["cohort"])
         except (ValueError, TypeError):
             errors["cohort"] = "give a month as YYYY-MM"
     values = queries.funnel_values(dimension)
@@ -281,7 +275,7 @@ def targets(request):
         month = None
         if request.POST.get("month"):
             try:
-                month = queries._parse_month(request.POST["month"])
+                month = queries.parse_month(request.POST["month"])
             except (ValueError, TypeError):
                 errors["month"] = "give a month as YYYY-MM"
         if not errors:
@@ -334,7 +328,7 @@ def digests(request):
 def digest_detail(request, month: str):
     require_perm(request.user, Perm.VIEW_REPORTS)
     try:
-        first = queries._parse_month(month)
+        first = queries.parse_month(month)
     except (ValueError, TypeError):
         raise Http404("No such month.") from None
     digest = Digest.objects.filter(month=first).first()
