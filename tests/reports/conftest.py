@@ -21,3 +21,9 @@ def _auth_urls(settings):
     if _needs_shim():
         settings.ROOT_URLCONF = "tests.reports.urls_shim"
     yield
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are made in nearly every test; the real hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -13,6 +13,7 @@ opportunities and 200 campaigns, in a throw-away database (SQLite, and PostgreSQ
 from __future__ import annotations
 
 import json
+import os
 import resource
 import statistics
 import tempfile
@@ -426,8 +427,11 @@ def _measure(vendor: str, *, contacts: int, stdout) -> list[Figure]:
 def run(*, stdout, size: int | None = None, database_url: str = "", seconds=None) -> list[Figure]:
     contacts = size or DEFAULT_CONTACTS
     figures: list[Figure] = []
-    targets = [""]
-    if database_url.startswith(("postgres://", "postgresql://")):
+    # ACCORD_BENCH_ENGINES=postgresql runs only the PostgreSQL half (e.g. in parallel with
+    # a SQLite-only run); the default is both, SQLite first.
+    engines = os.environ.get("ACCORD_BENCH_ENGINES", "sqlite,postgresql").split(",")
+    targets = [""] if "sqlite" in engines else []
+    if "postgresql" in engines and database_url.startswith(("postgres://", "postgresql://")):
         targets.append(database_url)
     for url in targets:
         with _scratch(url) as vendor:
