@@ -5,7 +5,8 @@ of one, so both always behave alike):
 
     normalize (done by intake.leads) → find an existing contact → create or update it →
     attach or create its account → record a touchpoint with its campaign → keep first and
-    latest touch → move the lifecycle forward when the lead says so.
+    latest touch → move the lifecycle forward when the lead says so → rescore the batch's
+    contacts under the active scoring model (moving those who cross the MQL line to MQL).
 
 Every step works on the whole batch with a fixed number of queries, never one per row. New
 rows (contacts, stage changes, touchpoints, accounts) are written as plain tuples by
@@ -36,6 +37,7 @@ from accord.handoff.services import handoffs_open_for
 from accord.intake.bulk_insert import rows_insert
 from accord.intake.leads import LeadInput
 from accord.intake.matching import get_matcher
+from accord.scoring.services import scores_rescore
 
 DEFAULT_BATCH_SIZE = 2000
 _ACCOUNT_FILLABLE = ("industry", "employee_count", "annual_revenue", "country")
@@ -327,7 +329,22 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
     for outcome, pk in zip(touchpoints, touchpoint_ids, strict=True):
         outcome._touchpoint_id = pk
     _add_interests(live, actor_id=actor_id, moment=moment)
+    _rescore(live)
     return outcomes
+
+
+def _rescore(live: list[CaptureOutcome]) -> None:
+    """Score the batch's contacts set-wise; the outcomes then carry their new score and stage."""
+    records = {outcome._record.pk: outcome._record for outcome in live if outcome._record is not None}
+    if not records:
+        return
+    summary = scores_rescore(contact_ids=list(records))
+    for contact_id, (score, grade) in summary.results.items():
+        records[contact_id].set("score", score)
+        records[contact_id].set("grade", grade)
+    for contact_id in summary.moved_to_mql:
+        if contact_id in records:
+            records[contact_id].set("lifecycle_stage", Stage.MQL)
 
 
 def _touchpoint_row(outcome: CaptureOutcome) -> tuple:

@@ -1,0 +1,125 @@
+"""Reads for scoring pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accord.crm.models import Contact
+from accord.scoring.models import (
+    ContactScore,
+    ModelStatus,
+    ScoreHistory,
+    ScoringApproval,
+    ScoringAudit,
+    ScoringComment,
+    ScoringModel,
+)
+
+HISTORY_POINTS = 60
+
+
+def models_list() -> QuerySet[ScoringModel]:
+    return ScoringModel.objects.select_related("created_by").prefetch_related(
+        Prefetch("approvals", queryset=ScoringApproval.objects.select_related("user"))
+    ).order_by("-version")
+
+
+def model_get(pk: int) -> ScoringModel:
+    return get_object_or_404(
+        ScoringModel.objects.select_related("created_by", "based_on").prefetch_related(
+            "rules",
+            Prefetch("approvals", queryset=ScoringApproval.objects.select_related("user")),
+            Prefetch("comments", queryset=ScoringComment.objects.select_related("author")),
+        ),
+        pk=pk,
+    )
+
+
+def model_audit(model: ScoringModel, *, limit: int = 100) -> list[ScoringAudit]:
+    return list(ScoringAudit.objects.filter(model=model).select_related("actor")[:limit])
+
+
+def active_model_get() -> ScoringModel | None:
+    return ScoringModel.objects.filter(status=ModelStatus.ACTIVE).first()
+
+
+@dataclass
+class HistoryChart:
+    """A small line chart of a contact's score, drawn as SVG by the template."""
+
+    width: int = 240
+    height: int = 60
+    points: str = ""
+    first: object = None
+    last: object = None
+    low: int = 0
+    high: int = 0
+    samples: list[tuple] = field(default_factory=list)
+
+
+def history_chart(history: list[ScoreHistory], *, width: int = 240, height: int = 60) -> HistoryChart:
+    chart = HistoryChart(width=width, height=height)
+    if not history:
+        return chart
+    scores = [h.score for h in history]
+    low, high = min(scores + [0]), max(scores + [1])
+    start = history[0].recorded_at.timestamp()
+    span = max(history[-1].recorded_at.timestamp() - start, 1.0)
+    pad = 4
+    coords = []
+    for index, h in enumerate(history):
+        if len(history) == 1:
+            x = width / 2
+        else:
+            x = pad + (width - 2 * pad) * (h.recorded_at.timestamp() - start) / span
+        y = height - pad - (height - 2 * pad) * (h.score - low) / max(high - low, 1)
+        coords.append(f"{x:.1f},{y:.1f}")
+    chart.points = " ".join(coords)
+    chart.first, chart.last = history[0].recorded_at, history[-1].recorded_at
+    chart.low, chart.high = low, high
+    chart.samples = [(h.recorded_at, h.score, h.grade) for h in history[-5:]]
+    return chart
+
+
+@dataclass
+class ContactScorePanel:
+    contact: Contact
+    detail: ContactScore | None
+    model: ScoringModel | None
+    chart: HistoryChart
+    history: list[ScoreHistory]
+
+
+def contact_score_panel(contact: Contact) -> ContactScorePanel:
+    """Score, grade, rule-by-rule breakdown and score history for one contact (three queries)."""
+    detail = ContactScore.objects.select_related("model").filter(contact=contact).first()
+    history = list(
+        ScoreHistory.objects.filter(contact=contact).order_by("-recorded_at", "-id").values_list("recorded_at", "score", "grade", "model_id")[
+            :HISTORY_POINTS
+        ]
+    )
+    rows = [ScoreHistory(recorded_at=at, score=score, grade=grade, model_id=model_id) for at, score, grade, model_id in reversed(history)]
+    return ContactScorePanel(
+        contact=contact,
+        detail=detail,
+        model=detail.model if detail else None,
+        chart=history_chart(rows),
+        history=rows,
+    )
+
+
+def contact_for_score(contact_id: int) -> Contact:
+    return get_object_or_404(Contact.objects.select_related("account"), pk=contact_id)
+
+
+def contact_score_panel_context(contact: Contact, user) -> dict | None:
+    """The 360° page's score panel (crm.panels registry): a dict for ``scoring/_contact_score.html``."""
+    from accord.core.permissions import Perm, has_perm
+
+    if not has_perm(user, Perm.VIEW_RECORDS):
+        return None
+    panel = contact_score_panel(contact)
+    return {"contact": panel.contact, "detail": panel.detail, "model": panel.model, "chart": panel.chart, "history": panel.history}
