@@ -27,6 +27,7 @@ from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
 from accord.campaigns.channels import infer_channel
 from accord.intake.leads import LeadInput
+from accord.dedup.services import capture_followup
 from accord.intake.matching import get_matcher
 
 DEFAULT_BATCH_SIZE = 2000
@@ -131,28 +132,49 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
     campaigns = _resolve_campaigns(outcomes)
     live = [outcome for outcome in outcomes if outcome.error is None]
 
-    existing = get_matcher().match([outcome.lead for outcome in live])
-    accounts = _resolve_accounts(live, existing, moment)
+    # Who each lead is: the existing contact the matcher found (by email, phone, external id,
+    # or fuzzily above its high threshold), else a new contact. Leads are keyed by the contact
+    # they become, so several rows for one person in a batch update one contact.
+    matches = get_matcher().match_leads([outcome.lead for outcome in live])
+    existing: dict[str, Contact] = {}
+    keys: dict[int, str] = {}
+    for outcome, match in zip(live, matches, strict=True):
+        if match.contact is not None:
+            key = f"c{match.contact.pk}"
+            existing[key] = match.contact
+        elif outcome.lead.email and not match.drop_email:
+            key = f"e{outcome.lead.email}"
+        else:
+            key = f"r{id(outcome)}"
+        keys[id(outcome)] = key
+    accounts = _resolve_accounts(live, existing, keys, moment)
 
-    # Several rows for one person in a batch become one contact, updated row after row.
     contacts: dict[str, Contact] = {}
     changed: dict[str, set[str]] = {}
-    new_emails: list[str] = []
+    new_keys: list[str] = []
     stage_moves: list[StageChange] = []
-    for outcome in live:
+    review: list[tuple[str, int, float, list[int]]] = []
+    for outcome, match in zip(live, matches, strict=True):
         lead = outcome.lead
-        contact = contacts.get(lead.email) or existing.get(lead.email)
+        key = keys[id(outcome)]
+        contact = contacts.get(key) or existing.get(key)
+        values = dict(lead.contact)
+        if match.drop_email:
+            values.pop("email", None)
+        if contact is not None and contact.email and match.how not in ("", "email"):
+            # Found by another key: the address the contact already has stays its address.
+            values.pop("email", None)
         if contact is None:
             contact = Contact(
-                **lead.contact,
+                **values,
                 lifecycle_stage=lead.lifecycle_stage or Stage.LEAD,
                 stage_changed_at=moment,
                 created_at=moment,
                 updated_at=moment,
             )
-            new_emails.append(lead.email)
+            new_keys.append(key)
             outcome.created = True
-            outcome.changed_fields = sorted(lead.contact)
+            outcome.changed_fields = sorted(values)
             outcome.stage_change = StageChange(
                 contact=contact,
                 from_stage="",
@@ -163,11 +185,11 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
                 source=source,
             )
             stage_moves.append(outcome.stage_change)
-            changed[lead.email] = set()
+            changed[key] = set()
         else:
-            fields = changed.setdefault(lead.email, set())
+            fields = changed.setdefault(key, set())
             # A filled field is never emptied: the lead carries only the values it has.
-            for name, value in lead.contact.items():
+            for name, value in values.items():
                 if getattr(contact, name) != value:
                     setattr(contact, name, value)
                     fields.add(name)
@@ -178,12 +200,15 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
                 outcome.stage_change = move
                 fields.update({"lifecycle_stage", "stage_changed_at"})
                 outcome.changed_fields.append("lifecycle_stage")
-        contacts[lead.email] = contact
+        if outcome.created or key not in existing:
+            # A grey-zone match: the new contact is kept and the pair goes to the review queue.
+            review.extend((key, contact_id, probability, levels) for contact_id, probability, levels in match.review)
+        contacts[key] = contact
         outcome.contact = contact
         account = accounts.get(id(outcome))
         if contact.account_id is None and account is not None:
             contact.account = account
-            changed[lead.email].add("account")
+            changed[key].add("account")
             outcome.changed_fields.append("account")
 
     touchpoints = _build_touchpoints(live, campaigns, actor=actor, moment=moment)
@@ -193,7 +218,7 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
             continue
         outcome.touchpoint = touchpoint
         contact = outcome.contact
-        fields = changed[outcome.lead.email]
+        fields = changed[keys[id(outcome)]]
         if contact.first_touch_at is None or touchpoint.occurred_at < contact.first_touch_at:
             contact.first_touch_at = touchpoint.occurred_at
             contact.first_touch_campaign = touchpoint.campaign
@@ -205,12 +230,16 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
             contact.latest_touch_channel = touchpoint.channel
             fields.update({"latest_touch_at", "latest_touch_campaign", "latest_touch_channel"})
 
-    Contact.objects.bulk_create([contacts[email] for email in new_emails])
-    _save_changed_contacts(contacts, changed, new_emails, moment)
+    Contact.objects.bulk_create([contacts[key] for key in new_keys])
+    _save_changed_contacts(contacts, changed, new_keys, moment)
     # Django binds the new contacts' ids into these rows as it saves them.
     StageChange.objects.bulk_create(stage_moves)
     Touchpoint.objects.bulk_create(touchpoints.values())
     _add_interests(live, actor=actor, moment=moment)
+    capture_followup(
+        contact_ids={contact.pk for contact in contacts.values()},
+        review=[(contacts[key].pk, contact_id, probability, levels) for key, contact_id, probability, levels in review],
+    )
     return outcomes
 
 
@@ -256,14 +285,14 @@ def _resolve_campaigns(outcomes: list[CaptureOutcome]) -> dict[int, Campaign]:
 
 
 def _resolve_accounts(
-    live: list[CaptureOutcome], existing: dict[str, Contact], moment
+    live: list[CaptureOutcome], existing: dict[str, Contact], keys: dict[int, str], moment
 ) -> dict[int, Account]:
     """The account for each lead whose contact has none yet: found by domain, else by name."""
     wanting = [
         o
         for o in live
         if (o.lead.company_domain or o.lead.company_name)
-        and (o.lead.email not in existing or existing[o.lead.email].account_id is None)
+        and (keys[id(o)] not in existing or existing[keys[id(o)]].account_id is None)
     ]
     if not wanting:
         return {}
@@ -344,12 +373,13 @@ def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign
     return built
 
 
-def _save_changed_contacts(contacts: dict[str, Contact], changed: dict[str, set[str]], new_emails, moment) -> None:
-    new = set(new_emails)
-    to_update = [contacts[email] for email, fields in changed.items() if fields and email not in new]
-    if not to_update:
+def _save_changed_contacts(contacts: dict[str, Contact], changed: dict[str, set[str]], new_keys, moment) -> None:
+    new = set(new_keys)
+    keys = [key for key, fields in changed.items() if fields and key not in new]
+    if not keys:
         return
-    fields = sorted(set().union(*(changed[c.email] for c in to_update)))
+    to_update = [contacts[key] for key in keys]
+    fields = sorted(set().union(*(changed[key] for key in keys)))
     for contact in to_update:
         contact.updated_at = moment
     Contact.objects.bulk_update(to_update, [*fields, "updated_at"], batch_size=500)
