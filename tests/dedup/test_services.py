@@ -253,3 +253,13 @@ def test_the_scan_job_and_the_command_run_the_same_scan(capsys):
     run_scan({"scan_id": scan.pk})  # done already: nothing happens
     call_command("dedup", "scan", verbosity=0)
     assert "scanned 1 contacts" in capsys.readouterr().out
+
+
+def test_an_import_that_creates_contacts_queues_one_whole_base_scan():
+    from accord.dedup.models import Scan
+    from accord.worker.models import Job
+
+    leads_capture_bulk(leads=[(1, lead(email="new@corp.com", first_name="Nia"))])
+    leads_capture_bulk(leads=[(1, lead(email="other@corp.com", first_name="Oto"))])
+    assert Scan.objects.filter(status="queued").count() == 1
+    assert Job.objects.filter(name="dedup.scan").count() == 1

@@ -255,6 +255,9 @@ def import_preview(leads: Sequence, *, batch_size: int = 2000) -> ImportPreview:
 def scan_request(*, actor=None, reason: str = "on demand") -> Scan:
     """Queue a whole-base scan for the worker (or run it once the transaction commits, when
     this installation has no worker)."""
+    waiting = Scan.objects.filter(status=ScanStatus.QUEUED).order_by("-created_at").first()
+    if waiting is not None:
+        return waiting  # one queued scan covers every request made before it starts
     scan = Scan.objects.create(status=ScanStatus.QUEUED, reason=reason[:100], requested_by=actor, created_at=now())
     try:
         from accord.worker.services import job_enqueue

@@ -27,7 +27,7 @@ from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
 from accord.campaigns.channels import infer_channel
 from accord.intake.leads import LeadInput
-from accord.dedup.services import capture_followup
+from accord.dedup.services import capture_followup, scan_request
 from accord.intake.matching import get_matcher
 
 DEFAULT_BATCH_SIZE = 2000
@@ -98,6 +98,9 @@ def leads_capture_bulk(
             flush()
     if batch:
         flush()
+    if summary.created:
+        # New records may duplicate each other or older ones in ways only the whole base shows.
+        scan_request(actor=actor, reason="after an import")
     return summary
 
 
