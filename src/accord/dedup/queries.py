@@ -89,20 +89,27 @@ def people_iter(*, chunk: int = 20_000, updated_since=None) -> Iterator[tuple[in
         last = rows[-1][0]
 
 
-_params_cache: dict[str, tuple[int, MatchParameters]] = {}
+_params_cache: dict[str, tuple[float, MatchParameters]] = {}
+# Capture asks for the model on every batch; a newer model is picked up within this many seconds
+# (at once in the process that saved it).
+PARAMETERS_TTL = 30.0
 
 
 def current_parameters(kind: str = RecordKind.CONTACT) -> MatchParameters:
-    """The newest model's parameters (cached per process until a newer model exists)."""
-    latest = MatchModel.objects.filter(kind=kind).order_by("-created_at", "-id").values_list("id", flat=True).first()
-    if latest is None:
-        return MatchParameters.default()
+    """The newest model's parameters, or the defaults before any scan."""
+    import time
+
     cached = _params_cache.get(kind)
-    if cached and cached[0] == latest:
+    if cached and time.monotonic() - cached[0] < PARAMETERS_TTL:
         return cached[1]
-    params = MatchParameters.from_json(MatchModel.objects.get(pk=latest).parameters)
-    _params_cache[kind] = (latest, params)
+    latest = MatchModel.objects.filter(kind=kind).order_by("-created_at", "-id").values_list("parameters", flat=True).first()
+    params = MatchParameters.from_json(latest) if latest else MatchParameters.default()
+    _params_cache[kind] = (time.monotonic(), params)
     return params
+
+
+def forget_parameters() -> None:
+    _params_cache.clear()
 
 
 def distinct_pairs(kind: str, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -39,7 +39,7 @@ from accord.dedup.models import (
     SuggestionSource,
     SuggestionStatus,
 )
-from accord.dedup.queries import current_parameters, distinct_pairs, people_by_id, people_iter
+from accord.dedup.queries import current_parameters, distinct_pairs, forget_parameters, people_by_id, people_iter
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +116,11 @@ def match_model_save(*, estimated: MatchParameters) -> MatchModel:
     """Store newly estimated parameters with the team's decisions applied on top."""
     merged, distinct = _decided_levels()
     learned = engine.learn_from_decisions(estimated, merged=merged, distinct=distinct)
-    return MatchModel.objects.create(
+    model = MatchModel.objects.create(
         kind=RecordKind.CONTACT, parameters=learned.as_json(), estimated=estimated.as_json(), created_at=now()
     )
+    forget_parameters()
+    return model
 
 
 def match_model_learn() -> MatchModel:
