@@ -15,7 +15,7 @@ from django.db.models import Q
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
-from accord.dedup.engine import columns, compare
+from accord.dedup.engine import FIELD_NAMES, columns, compare
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
 from accord.dedup.models import MatchKey
 from accord.dedup.queries import current_parameters, people_by_id
@@ -26,6 +26,7 @@ UPDATE_AT = 0.999
 REVIEW_AT = 0.5
 # A blocking key shared by more contacts than this says nothing (a placeholder, a huge company).
 MAX_CANDIDATES_PER_KEY = 300
+_FIRST, _LAST = FIELD_NAMES.index("first"), FIELD_NAMES.index("last")
 
 
 @dataclass
@@ -157,9 +158,12 @@ class FuzzyMatcher:
         for k in range(len(ia)):
             position, probability = int(ia[k]), float(probabilities[k])
             contact_id = order[int(ib[k])]
-            if probability >= self.update_at and probability > best.get(position, (0.0, 0))[0]:
+            # Updating someone else's record is worse than a duplicate: without agreeing names
+            # the pair goes to review, however strong the rest.
+            names_agree = levels[k, _FIRST] >= 1 or levels[k, _LAST] >= 1
+            if probability >= self.update_at and names_agree and probability > best.get(position, (0.0, 0))[0]:
                 best[position] = (probability, contact_id)
-            elif probability >= self.review_at:
+            if probability >= self.review_at and not (probability >= self.update_at and names_agree):
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
         if best:
             chosen = Contact.objects.in_bulk({contact_id for _, contact_id in best.values()})
