@@ -18,6 +18,7 @@ from accord.dedup.services import (
     merge_undo,
     records_merge,
     scan_run,
+    suggestion_explain,
     suggestion_mark_distinct,
     suggestion_merge,
 )
@@ -87,7 +88,7 @@ def test_capture_in_the_grey_zone_creates_the_contact_and_queues_the_pair_for_re
     assert {suggestion.left_id, suggestion.right_id} == {first.pk, outcome.contact.pk}
     assert suggestion.status == SuggestionStatus.PENDING and suggestion.source == "capture"
     assert 0.5 <= suggestion.probability < 0.999
-    fields = {row["field"]: row for row in suggestion.explanation}
+    fields = {row["field"]: row for row in suggestion_explain(suggestion)}
     assert fields["company"]["level"] == "same company"
     assert fields["first"]["weight"] > 0
 

@@ -205,9 +205,9 @@ class MatchParameters:
     def probabilities(self, levels: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp2(-np.clip(self.weights(levels), -60, 60)))
 
-    def explain(self, levels: Sequence[int]) -> list[dict]:
+    def explain(self, levels: Sequence[int], table: np.ndarray | None = None) -> list[dict]:
         """Field by field: the level reached and how many bits of evidence it adds."""
-        table = self.weight_table()
+        table = self.weight_table() if table is None else table
         rows = []
         for f, spec in enumerate(FIELDS):
             level = int(levels[f])
@@ -337,14 +337,23 @@ def candidate_pairs(keys_per_record: Sequence[Sequence[str]], *, max_block: int 
         for key in keys:
             blocks.setdefault(key, []).append(index)
     n = len(keys_per_record)
-    chunks = []
+    twos_a, twos_b, chunks = [], [], []
+    triangles: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for members in blocks.values():
         size = len(members)
         if size < 2 or size > max_block:
             continue
+        if size == 2:  # most blocks: no array work
+            twos_a.append(members[0])
+            twos_b.append(members[1])
+            continue
+        if size not in triangles:
+            triangles[size] = np.triu_indices(size, k=1)
+        i, j = triangles[size]
         arr = np.asarray(members, dtype=np.int64)
-        i, j = np.triu_indices(size, k=1)
         chunks.append(arr[i] * n + arr[j])
+    if twos_a:
+        chunks.append(np.asarray(twos_a, dtype=np.int64) * n + np.asarray(twos_b, dtype=np.int64))
     if not chunks:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     codes = np.unique(np.concatenate(chunks))
@@ -377,7 +386,7 @@ def scan(
     start: MatchParameters | None = None,
     merged: np.ndarray | None = None,
     distinct: np.ndarray | None = None,
-    random_sample: int = 200_000,
+    random_sample: int = 30_000,
     on_progress=None,
 ) -> ScanResult:
     """The whole-base scan in memory: block, compare, estimate, score."""
@@ -398,7 +407,8 @@ def scan(
     if parts:
         levels = np.concatenate(parts)
     progress("estimating", 0.75)
-    ra, rb = random_pairs(len(people), count=min(random_sample, max(len(people) * 20, 1000)))
+    # u only starts from random pairs (EM refines it among the candidates): a sample suffices.
+    ra, rb = random_pairs(len(people), count=min(random_sample, max(len(people) * 5, 1000)))
     u = estimate_u(compare(cols, cols, ra, rb)) if len(ra) else MatchParameters.default().u
     patterns, counts = patterns_of(levels)
     params = estimate_em(patterns, counts, u=u, start=start)

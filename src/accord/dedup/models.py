@@ -72,8 +72,8 @@ class Suggestion(models.Model):
     right_id = models.BigIntegerField()
     probability = models.FloatField()
     weight = models.FloatField(default=0)
+    # Comparison level per field (engine.FIELDS order); explained with the current model when shown.
     levels = models.JSONField(default=list)
-    explanation = models.JSONField(default=list)
     status = models.CharField(max_length=16, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING)
     source = models.CharField(max_length=16, choices=SuggestionSource.choices, default=SuggestionSource.SCAN)
     created_at = models.DateTimeField()

@@ -118,9 +118,10 @@ def distinct_pairs(kind: str, pairs: Iterable[tuple[int, int]]) -> set[tuple[int
     if not pairs:
         return set()
     lefts = {a for a, _ in pairs}
-    found = Decision.objects.filter(kind=kind, verdict=Decision.Verdict.DISTINCT, left_id__in=lefts).values_list(
-        "left_id", "right_id"
-    )
+    found = Decision.objects.filter(kind=kind, verdict=Decision.Verdict.DISTINCT)
+    if len(lefts) <= 2000:
+        found = found.filter(left_id__in=lefts)
+    found = found.values_list("left_id", "right_id")
     return {pair for pair in found if pair in pairs}
 
 

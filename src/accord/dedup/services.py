@@ -162,30 +162,31 @@ def suggestions_record(
             wanted[key] = (float(probability), [int(x) for x in levels])
     refused = distinct_pairs(kind, wanted)
     lefts = {a for a, _ in wanted}
-    existing = {
-        (s.left_id, s.right_id): s for s in Suggestion.objects.filter(kind=kind, left_id__in=lefts) if (s.left_id, s.right_id) in wanted
-    }
+    candidates = Suggestion.objects.filter(kind=kind)
+    if len(lefts) <= 2000:  # beyond that, one pass over the kind beats a huge IN list
+        candidates = candidates.filter(left_id__in=lefts)
+    existing = {(s.left_id, s.right_id): s for s in candidates if (s.left_id, s.right_id) in wanted}
     new, refresh = [], []
-    for (a, b), (probability, levels) in wanted.items():
-        if (a, b) in refused:
-            continue
-        explanation = params.explain(levels) if kind == RecordKind.CONTACT else _account_explanation(levels)
-        weight = float(params.weights(np.asarray([levels], dtype=np.int8))[0]) if kind == RecordKind.CONTACT else 0.0
+    keep = [(pair, value) for pair, value in wanted.items() if pair not in refused]
+    if kind == RecordKind.CONTACT and keep:
+        weights = params.weights(np.asarray([levels for _, (_, levels) in keep], dtype=np.int8)).tolist()
+    else:
+        weights = [0.0] * len(keep)
+    for ((a, b), (probability, levels)), weight in zip(keep, weights, strict=True):
         current = existing.get((a, b))
         if current is None:
             new.append(
                 Suggestion(
                     kind=kind, left_id=a, right_id=b, probability=probability, weight=weight, levels=levels,
-                    explanation=explanation, source=source, created_at=moment, updated_at=moment,
+                    source=source, created_at=moment, updated_at=moment,
                 )
             )
         elif current.status == SuggestionStatus.PENDING:
-            current.probability, current.weight, current.levels = probability, weight, levels
-            current.explanation, current.updated_at = explanation, moment
+            current.probability, current.weight, current.levels, current.updated_at = probability, weight, levels, moment
             refresh.append(current)
     Suggestion.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     if refresh:
-        Suggestion.objects.bulk_update(refresh, ["probability", "weight", "levels", "explanation", "updated_at"], batch_size=1000)
+        Suggestion.objects.bulk_update(refresh, ["probability", "weight", "levels", "updated_at"], batch_size=1000)
     return len(new)
 
 
@@ -331,6 +332,15 @@ _ACCOUNT_LEVELS = ("name", "domain")
 def _domain_root(domain: str) -> str:
     parts = domain.split(".")
     return parts[-2] if len(parts) >= 2 else domain
+
+
+def suggestion_explain(suggestion: Suggestion, params: MatchParameters | None = None) -> list[dict]:
+    """Why this pair was suggested, field by field, with the evidence each field adds."""
+    if suggestion.kind == RecordKind.ACCOUNT:
+        return _account_explanation(suggestion.levels)
+    if len(suggestion.levels) != len(FIELDS):
+        return []
+    return (params or current_parameters()).explain(suggestion.levels)
 
 
 def _account_explanation(levels: list[int]) -> list[dict]:
