@@ -170,3 +170,27 @@ def pending_count(kind: str = RecordKind.CONTACT) -> int:
 def suggestions_touching(kind: str, ids: Iterable[int]) -> Q:
     ids = list(ids)
     return Q(kind=kind) & (Q(left_id__in=ids) | Q(right_id__in=ids))
+
+
+def timeline(*, kind: str, record_id: int, limit: int = 100) -> list[dict]:
+    """The combined history of a record after a merge: touchpoints and stage changes of both
+    teams, newest first (for an account: its contacts' touchpoints)."""
+    from accord.campaigns.models import Touchpoint
+    from accord.crm.models import StageChange
+
+    if kind == RecordKind.ACCOUNT:
+        touchpoints = Touchpoint.objects.filter(contact__account_id=record_id)
+        changes = StageChange.objects.filter(contact__account_id=record_id)
+    else:
+        touchpoints = Touchpoint.objects.filter(contact_id=record_id)
+        changes = StageChange.objects.filter(contact_id=record_id)
+    items = [
+        {"at": t.occurred_at, "team": t.team, "what": t.get_kind_display(), "detail": t.subject or t.url or (t.campaign.name if t.campaign else ""), "who": t.actor}
+        for t in touchpoints.select_related("campaign", "actor").order_by("-occurred_at", "-id")[:limit]
+    ]
+    items += [
+        {"at": c.changed_at, "team": "", "what": f"Stage {c.from_stage or '—'} → {c.to_stage}", "detail": c.reason, "who": c.changed_by}
+        for c in changes.select_related("changed_by").order_by("-changed_at", "-id")[:limit]
+    ]
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]
