@@ -118,3 +118,22 @@ def test_the_api_lists_merges_undoes_and_remembers_decisions(client, manager, pa
     assert client.post(f"/api/dedup/suggestions/{suggestion.pk}/not-duplicate").status_code == 422
     assert client.post("/api/dedup/scans").status_code == 202
     assert client.get("/api/dedup/scans/latest").json()["status"] == "queued"
+
+
+def test_the_import_preview_counts_rows_matching_existing_contacts(client, marketer):
+    from accord.integrations.services import import_upload_store
+
+    capture(email="ann@acme.com", first_name="Ann", last_name="Lee")
+    capture(email="bo@globex.com", first_name="Boris", last_name="Kowalski", phone="+1 415 555 2671", city="Boston", postcode="02110", birth_date="1971-05-06")
+    text = (
+        "Email,First name,Last name,Phone,City,Postcode,Birth date\n"
+        "ann@acme.com,Ann,Lee,,,,\n"
+        "boris.k@gmail.com,Boris,Kowalsky,,Boston,02110,1971-05-06\n"
+        "new@initech.com,Nia,Long,,,,\n"
+    )
+    job = import_upload_store(actor=marketer, file_name="people.csv", data=text.encode())
+    client.force_login(marketer)
+    page = client.get(f"/import/{job.pk}/").content.decode()
+    assert "<strong>1</strong> match existing contacts exactly" in page
+    assert "<strong>1</strong> probably" in page
+    assert "<strong>1</strong> are new" in page
