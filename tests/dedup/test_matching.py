@@ -14,7 +14,7 @@ def person(**values) -> Person:
 
 
 def levels_of(a: Person, b: Person) -> dict[str, int]:
-    row = compare(columns([a]), columns([b]), np.array([0]), np.array([0]))[0]
+    row = compare(columns([a, b]), np.array([0]), np.array([1]))[0]
     return dict(zip(FIELD_NAMES, row.tolist(), strict=True))
 
 
@@ -51,7 +51,7 @@ def test_a_missing_value_is_no_evidence_either_way():
     levels = levels_of(person(first_name="Ann", last_name="Lee"), person(first_name="Ann"))
     assert levels["last"] == -1
     params = MatchParameters.default()
-    row = compare(columns([person(first_name="Ann")]), columns([person(first_name="Ann", city="Paris")]), np.array([0]), np.array([0]))
+    row = compare(columns([person(first_name="Ann"), person(first_name="Ann", city="Paris")]), np.array([0]), np.array([1]))
     explanation = params.explain(row[0])
     city = next(item for item in explanation if item["field"] == "city")
     assert city["level"] == "missing" and city["weight"] == 0.0

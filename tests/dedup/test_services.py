@@ -187,7 +187,7 @@ def test_not_a_duplicate_is_remembered_and_never_suggested_again():
 def test_the_model_learns_from_merges_and_not_a_duplicate_decisions():
     for i in range(8):
         capture(email=f"a{i}@acme.com", first_name=FIRST_NAMES[i], last_name=LAST_NAMES[i], company="Acme")
-        capture(email=f"{LAST_NAMES[i + 8].lower()}@gmail.com", first_name=FIRST_NAMES[i], last_name=LAST_NAMES[i][:-1] + "y")
+        capture(email=f"{LAST_NAMES[i + 8].lower()}@gmail.com", first_name=FIRST_NAMES[i], last_name=LAST_NAMES[i] + "e")
     suggestions = list(Suggestion.objects.filter(kind="contact", status="pending").order_by("id"))
     assert len(suggestions) == 8
     before = suggestions[-1].probability

@@ -47,94 +47,129 @@ FIELD_NAMES = tuple(spec.name for spec in FIELDS)
 MAX_LEVELS = max(len(spec.levels) for spec in FIELDS)
 
 
-def columns(people: Sequence[Person]) -> dict[str, np.ndarray]:
-    """The people as one object array per field (what the comparisons index into)."""
-    out = {}
-    for name in (*FIELD_NAMES, "domain"):
-        column = np.empty(len(people), dtype=object)
-        column[:] = [getattr(person, name) for person in people]
-        out[name] = column
-    return out
+@dataclass
+class Column:
+    """One field of many people, as integer codes into a vocabulary of distinct values.
+
+    Comparing codes is exact equality in C; similarities are computed once per distinct pair
+    of values, not once per pair of people (names repeat a lot).
+    """
+
+    codes: np.ndarray  # int64 per person; 0 is the empty value
+    vocab: np.ndarray  # object array of the distinct values; vocab[0] == ""
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> "Column":
+        index: dict[str, int] = {"": 0}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+        vocab = np.empty(len(index), dtype=object)
+        vocab[:] = list(index)
+        return cls(codes=codes, vocab=vocab)
+
+    def derived(self, function) -> np.ndarray:
+        """A code per vocabulary entry for a value derived from it (-1 where it has none)."""
+        index: dict[str, int] = {}
+        out = np.full(len(self.vocab), -1, dtype=np.int64)
+        for code, value in enumerate(self.vocab):
+            result = function(value) if value else ""
+            if result:
+                out[code] = index.setdefault(result, len(index))
+        return out
 
 
-def _sim(scorer, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def columns(people: Sequence[Person]) -> dict[str, Column]:
+    """The people, field by field (what the comparisons index into)."""
+    return {name: Column.of([getattr(person, name) for person in people]) for name in (*FIELD_NAMES, "domain")}
+
+
+def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """scorer(value_a, value_b) for code pairs, computed once per distinct pair."""
     if len(a) == 0:
         return np.zeros(0)
-    return np.asarray(cpdist(list(a), list(b), scorer=scorer, workers=1), dtype=np.float64)
+    size = len(column.vocab)
+    keys = a * size + b
+    unique, inverse = np.unique(keys, return_inverse=True)
+    left = column.vocab[unique // size].tolist()
+    right = column.vocab[unique % size].tolist()
+    scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
+    return scores[inverse]
 
 
 def _mailbox(email: str) -> str:
-    return "".join(ch for ch in email.partition("@")[0] if "a" <= ch <= "z")
+    box = "".join(ch for ch in email.partition("@")[0] if "a" <= ch <= "z")
+    return box if len(box) >= 5 else ""
 
 
-def compare(left: dict[str, np.ndarray], right: dict[str, np.ndarray], ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-    """Levels (pairs × fields, int8, -1 = missing) for the pairs (left[ia[k]], right[ib[k]])."""
+def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Levels (pairs × fields, int8, -1 = missing) for the pairs of people (ia[k], ib[k])."""
     n = len(ia)
     levels = np.full((n, len(FIELDS)), -1, dtype=np.int8)
-    for column, spec in enumerate(FIELDS):
-        a = left[spec.name][ia]
-        b = right[spec.name][ib]
-        present = (a != "") & (b != "")
-        if spec.name == "company":
+    domain = cols["domain"]
+    for column_index, spec in enumerate(FIELDS):
+        name = spec.name
+        column = cols[name]
+        ca, cb = column.codes[ia], column.codes[ib]
+        present = (ca != 0) & (cb != 0)
+        if name == "company":
             # The same company domain is the same company, whatever the name says.
-            da, db = left["domain"][ia], right["domain"][ib]
-            present = present | ((da != "") & (db != ""))
+            da, db = domain.codes[ia], domain.codes[ib]
+            present = present | ((da != 0) & (db != 0))
         if not present.any():
             continue
         idx = np.nonzero(present)[0]
-        a, b = a[idx], b[idx]
-        exact = a == b
+        ca, cb = ca[idx], cb[idx]
+        exact = ca == cb
         out = np.zeros(len(idx), dtype=np.int8)
-        name = spec.name
         if name in ("first", "last"):
-            jw = _sim(JaroWinkler.normalized_similarity, a, b)
+            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb)
             out[jw >= 0.80] = 1
             out[jw >= 0.92] = 2
             # An initial agrees with a name that starts with it.
-            initial = np.fromiter(
-                ((len(x) == 1 or len(y) == 1) and x[:1] == y[:1] for x, y in zip(a, b)), dtype=bool, count=len(a)
-            )
+            lengths = np.fromiter((len(v) for v in column.vocab), dtype=np.int64, count=len(column.vocab))
+            initials = column.derived(lambda v: v[0])
+            initial = ((lengths[ca] == 1) | (lengths[cb] == 1)) & (initials[ca] == initials[cb])
             out[initial & (out < 1)] = 1
             out[exact] = 3
         elif name in ("birth", "postcode", "external_id"):
-            dist = _sim(Levenshtein.distance, a, b)
+            dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
             out[dist <= 1] = 1
             if name == "birth":
-                swapped = np.fromiter((x[:4] + x[6:8] + x[4:6] == y for x, y in zip(a, b)), dtype=bool, count=len(a))
-                out[swapped] = 1
+                lookup = {value: code for code, value in enumerate(column.vocab)}
+                swapped = np.fromiter(
+                    (lookup.get(v[:4] + v[6:8] + v[4:6], -1) if v else -1 for v in column.vocab), dtype=np.int64, count=len(column.vocab)
+                )
+                out[swapped[ca] == cb] = 1
             out[exact] = len(spec.levels) - 1
         elif name == "email":
             # The same mailbox name once dots, dashes and digits are gone (john.smith7 /
             # johnsmith), long enough to mean something.
-            la = [_mailbox(x) for x in a]
-            lb = [_mailbox(y) for y in b]
-            out[np.fromiter((len(x) >= 5 and x == y for x, y in zip(la, lb)), dtype=bool, count=len(la))] = 1
+            box = column.derived(_mailbox)
+            out[(box[ca] >= 0) & (box[ca] == box[cb])] = 1
             out[exact] = 2
         elif name == "phone":
-            tail = np.fromiter((x[-7:] == y[-7:] for x, y in zip(a, b)), dtype=bool, count=len(a))
-            dist = _sim(Levenshtein.distance, a, b)
-            out[tail | (dist <= 1)] = 1
-            out[exact | np.fromiter((x[-9:] == y[-9:] for x, y in zip(a, b)), dtype=bool, count=len(a))] = 2
+            tail7, tail9 = column.derived(lambda v: v[-7:]), column.derived(lambda v: v[-9:])
+            dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
+            out[(tail7[ca] == tail7[cb]) | (dist <= 1)] = 1
+            out[exact | (tail9[ca] == tail9[cb])] = 2
         elif name == "company":
-            da, db = left["domain"][ia][idx], right["domain"][ib][idx]
-            both_named = (a != "") & (b != "")
-            token = _sim(fuzz.token_set_ratio, a, b) / 100.0
+            da, db = domain.codes[ia][idx], domain.codes[ib][idx]
+            both_named = (ca != 0) & (cb != 0)
+            token = _pair_similarity(fuzz.token_set_ratio, column, ca, cb) / 100.0
             out[both_named & (token >= 0.8)] = 1
             out[both_named & exact] = 2
-            out[(da != "") & (da == db)] = 2
-            # Both have a domain, the domains differ and the names do not say otherwise: differs.
+            out[(da != 0) & (da == db)] = 2
         elif name == "street":
-            ratio = _sim(fuzz.token_sort_ratio, a, b) / 100.0
+            ratio = _pair_similarity(fuzz.token_sort_ratio, column, ca, cb) / 100.0
             out[ratio >= 0.70] = 1
             out[ratio >= 0.88] = 2
             out[exact] = 3
         elif name == "city":
-            jw = _sim(JaroWinkler.normalized_similarity, a, b)
+            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb)
             out[jw >= 0.88] = 1
             out[exact] = 2
         else:  # state
             out[exact] = 1
-        levels[idx, column] = out
+        levels[idx, column_index] = out
     return levels
 
 
@@ -400,16 +435,16 @@ def scan(
     progress("comparing", 0.2)
     levels = np.zeros((0, len(FIELDS)), dtype=np.int8)
     parts = []
-    step = 200_000
+    step = 1_000_000
     for offset in range(0, len(ia), step):
-        parts.append(compare(cols, cols, ia[offset : offset + step], ib[offset : offset + step]))
+        parts.append(compare(cols, ia[offset : offset + step], ib[offset : offset + step]))
         progress("comparing", 0.2 + 0.5 * min(1.0, (offset + step) / max(len(ia), 1)))
     if parts:
         levels = np.concatenate(parts)
     progress("estimating", 0.75)
     # u only starts from random pairs (EM refines it among the candidates): a sample suffices.
     ra, rb = random_pairs(len(people), count=min(random_sample, max(len(people) * 5, 1000)))
-    u = estimate_u(compare(cols, cols, ra, rb)) if len(ra) else MatchParameters.default().u
+    u = estimate_u(compare(cols, ra, rb)) if len(ra) else MatchParameters.default().u
     patterns, counts = patterns_of(levels)
     params = estimate_em(patterns, counts, u=u, start=start)
     if merged is not None and distinct is not None and (len(merged) or len(distinct)):

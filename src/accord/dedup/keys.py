@@ -186,14 +186,15 @@ class Person:
 def blocking_keys(person: Person) -> list[str]:
     """Keys under which likely duplicates of this person meet; short strings, indexed.
 
-    Names are keyed both ways round (phonetic surname + first initial, phonetic first name +
-    surname initial) so that a swapped first and last name still meets its twin.
+    Names are keyed by the sound of both, in either order, so that a swapped first and last
+    name still meets its twin; a typo that changes a name's sound is caught by the other keys
+    (birth date, postcode, street, phone, email, domain, external id).
     """
     keys: list[str] = []
     first, last = person.first, person.last
     if last and first:
-        keys.append(f"n:{soundex(last)}{first[0]}")
-        keys.append(f"n:{soundex(first)}{last[0]}")
+        # Both names by sound, in either order: "Jon Smyth" meets "John Smith" and "Smith John".
+        keys.append("n:" + "".join(sorted((soundex(first), soundex(last)))))
     elif last or first:
         keys.append(f"o:{soundex(last or first)}")
     if person.birth:
@@ -203,6 +204,8 @@ def blocking_keys(person: Person) -> list[str]:
         keys.append(f"p:{person.postcode}:{initial}")
     if person.domain:
         keys.append(f"d:{person.domain}:{(first or '?')[0]}")
+    if person.company:
+        keys.append(f"c:{person.company[:40]}:{(first or '?')[0]}")
     if person.street and person.city:
         keys.append(f"s:{soundex(person.street.split()[-1])}:{person.city[:4]}")
     if person.phone:

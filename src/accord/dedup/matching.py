@@ -150,14 +150,14 @@ class FuzzyMatcher:
         index_of = {contact_id: i for i, contact_id in enumerate(order)}
         keep = [k for k, contact_id in enumerate(pairs_b) if contact_id in index_of]
         ia = np.asarray([pairs_a[k] for k in keep], dtype=np.int64)
-        ib = np.asarray([index_of[pairs_b[k]] for k in keep], dtype=np.int64)
-        levels = compare(columns(people), columns([candidates[c] for c in order]), ia, ib)
+        ib = np.asarray([len(people) + index_of[pairs_b[k]] for k in keep], dtype=np.int64)
+        levels = compare(columns([*people, *(candidates[c] for c in order)]), ia, ib)
         params = current_parameters()
         probabilities = params.probabilities(levels)
         best: dict[int, tuple[float, int]] = {}
         for k in range(len(ia)):
             position, probability = int(ia[k]), float(probabilities[k])
-            contact_id = order[int(ib[k])]
+            contact_id = order[int(ib[k]) - len(people)]
             # Updating someone else's record is worse than a duplicate: without agreeing names
             # the pair goes to review, however strong the rest.
             names_agree = levels[k, _FIRST] >= 1 or levels[k, _LAST] >= 1
