@@ -259,8 +259,12 @@ def patterns_of(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct comparison patterns and how often each occurs (EM works on these, not on pairs)."""
     if len(levels) == 0:
         return np.zeros((0, len(FIELDS)), dtype=np.int8), np.zeros(0, dtype=np.int64)
-    unique, counts = np.unique(levels, axis=0, return_counts=True)
-    return unique, counts
+    base = MAX_LEVELS + 1
+    powers = base ** np.arange(len(FIELDS), dtype=np.int64)
+    codes = (levels.astype(np.int64) + 1) @ powers  # one integer per pattern: a fast unique
+    unique, counts = np.unique(codes, return_counts=True)
+    patterns = ((unique[:, None] // powers[None, :]) % base - 1).astype(np.int8)
+    return patterns, counts
 
 
 def estimate_u(levels: np.ndarray) -> list[list[float]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 # Values people type when a form insists on something. They are never evidence that two
@@ -41,6 +42,7 @@ _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _NON_DIGIT = re.compile(r"\D+")
 
 
+@lru_cache(maxsize=1 << 18)
 def fold(raw: str | None) -> str:
     """Lower-case, accents removed, punctuation to spaces, spaces collapsed."""
     if not raw:
@@ -106,6 +108,7 @@ def company_core(raw: str | None) -> str:
     return "" if value in STOP_TEXT else value
 
 
+@lru_cache(maxsize=1 << 18)
 def soundex(word: str) -> str:
     """American Soundex of a folded word ('' for nothing)."""
     word = "".join(ch for ch in word if "a" <= ch <= "z")

@@ -175,19 +175,38 @@ def suggestions_record(
     for ((a, b), (probability, levels)), weight in zip(keep, weights, strict=True):
         current = existing.get((a, b))
         if current is None:
-            new.append(
-                Suggestion(
-                    kind=kind, left_id=a, right_id=b, probability=probability, weight=weight, levels=levels,
-                    source=source, created_at=moment, updated_at=moment,
-                )
-            )
+            new.append((a, b, probability, weight, levels))
         elif current.status == SuggestionStatus.PENDING:
             current.probability, current.weight, current.levels, current.updated_at = probability, weight, levels, moment
             refresh.append(current)
-    Suggestion.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    _suggestions_insert(new, kind=kind, source=source, moment=moment)
     if refresh:
         Suggestion.objects.bulk_update(refresh, ["probability", "weight", "levels", "updated_at"], batch_size=1000)
     return len(new)
+
+
+def _suggestions_insert(rows: list[tuple], *, kind: str, source: str, moment) -> None:
+    """Insert (left, right, probability, weight, levels) rows, a thousand per statement; a pair
+    already there is skipped."""
+    if not rows:
+        return
+    meta = Suggestion._meta
+    names = ("kind", "left_id", "right_id", "probability", "weight", "levels", "status", "source", "created_at", "updated_at")
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
+    )
+    levels_field = meta.get_field("levels")
+    at = meta.get_field("created_at").get_db_prep_value(moment, connection)
+    values = [
+        (kind, a, b, p, w, levels_field.get_db_prep_value(levels, connection), SuggestionStatus.PENDING, source, at, at)
+        for a, b, p, w, levels in rows
+    ]
+    with connection.cursor() as cursor:
+        for offset in range(0, len(values), 1000):
+            cursor.executemany(sql, values[offset : offset + 1000])
 
 
 def suggestion_mark_distinct(*, suggestion: Suggestion, actor) -> Suggestion:
@@ -303,10 +322,15 @@ def scan_run(*, scan_id: int | None = None, reason: str = "on demand", build_ind
         probabilities = params.probabilities(result.levels) if len(result.levels) else np.zeros(0)
         chosen = np.nonzero(probabilities >= REVIEW_AT)[0]
         id_array = np.asarray(ids, dtype=np.int64)
-        pairs = [
-            (int(id_array[result.ia[k]]), int(id_array[result.ib[k]]), float(probabilities[k]), result.levels[k].tolist())
-            for k in chosen
-        ]
+        pairs = list(
+            zip(
+                id_array[result.ia[chosen]].tolist(),
+                id_array[result.ib[chosen]].tolist(),
+                probabilities[chosen].tolist(),
+                result.levels[chosen].tolist(),
+                strict=True,
+            )
+        )
         progress("saving", 0.95)
         created = suggestions_record(pairs=pairs, source=SuggestionSource.SCAN, params=params)
         created += accounts_scan()
