@@ -10,7 +10,7 @@ from accord.dedup.models import Merge, Suggestion
 from accord.intake.leads import lead_from_mapping
 from accord.intake.services import contact_capture
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.dedup.urls")]
+pytestmark = pytest.mark.django_db
 
 
 def capture(**data) -> Contact:
