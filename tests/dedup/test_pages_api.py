@@ -137,3 +137,11 @@ def test_the_import_preview_counts_rows_matching_existing_contacts(client, marke
     assert "<strong>1</strong> match existing contacts exactly" in page
     assert "<strong>1</strong> probably" in page
     assert "<strong>1</strong> are new" in page
+
+
+def test_the_contact_page_and_home_show_possible_duplicates(client, rep, pair):
+    jon, jonathan, suggestion = pair
+    client.force_login(rep)
+    contact_page = client.get(f"/contacts/{jon.pk}/").content.decode()
+    assert f"/duplicates/{suggestion.pk}/" in contact_page
+    assert "1 pair waiting for review" in client.get("/").content.decode()
