@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from accord.crm.models import Contact
@@ -11,40 +9,19 @@ from accord.dedup.models import Suggestion
 from accord.intake.leads import lead_from_mapping
 from accord.intake.services import contact_capture
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser]
 
 
 def capture(**data) -> Contact:
     return contact_capture(lead=lead_from_mapping(data, default_region="US")).contact
 
 
-@pytest.fixture
-def browser_page():
-    if not os.path.exists(CHROMIUM):
-        print(f"skipping: {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context()
-        yield context
-        browser.close()
-
-
-def test_a_rep_merges_a_suggested_duplicate_sees_one_timeline_and_undoes_it(live_server, client, rep, browser_page):
+def test_a_rep_merges_a_suggested_duplicate_sees_one_timeline_and_undoes_it(transactional_db, live_server, client, rep, page):
     capture(email="jon@acme.com", first_name="Jon", last_name="Smyth", company="Acme Corp.", subject="Pricing webinar")
     capture(email="jonathan@gmail.com", first_name="Jonathan", last_name="Smith", company="ACME Corporation", kind="call", team="sales", subject="Discovery call")
     assert Suggestion.objects.filter(kind="contact").count() == 1
     client.force_login(rep)
-    browser_page.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = browser_page.new_page()
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page.goto(f"{live_server.url}/duplicates/")
     assert page.get_by_text("Company: same company").is_visible()
     page.get_by_role("link", name="Review").click()
