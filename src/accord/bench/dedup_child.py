@@ -125,6 +125,7 @@ def step_capture(name: str, size: int) -> dict:
     import statistics
 
     from accord.bench.dedup_data import _perturb, as_contact_values, febrl_style
+    from accord.core.errors import ValidationFailed
     from accord.dedup.matching import FuzzyMatcher
     from accord.intake.leads import lead_from_mapping
 
@@ -137,7 +138,10 @@ def step_capture(name: str, size: int) -> dict:
         record = _perturb(rng, rng.choice(base.records)) if i % 2 == 0 else probes.records[i]
         values = as_contact_values(record)
         values["birth_date"] = values["birth_date"].isoformat() if values["birth_date"] else ""
-        leads.append(lead_from_mapping({k: v for k, v in values.items() if v}, default_region="AU", require_email=False))
+        try:
+            leads.append(lead_from_mapping({k: v for k, v in values.items() if v}, default_region="AU", require_email=False))
+        except ValidationFailed:
+            continue  # a typo made the value invalid (a birth date in the future): capture would refuse it too
     del base
     matcher = FuzzyMatcher()
     matcher.match_leads(leads[:20])  # warm the caches and the connection
