@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ACCORD_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo serve test test-sqlite test-postgres clean
+.PHONY: install demo serve test test-sqlite test-postgres clean bench-deps
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Accord needs Python 3.11 or newer"'
@@ -30,3 +30,7 @@ test: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# Extra packages for `accord bench dedup` only (not in requirements.lock).
+bench-deps: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'

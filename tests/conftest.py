@@ -44,3 +44,12 @@ def manager(db) -> User:
 @pytest.fixture
 def admin_user(db) -> User:
     return make_user(Role.ADMIN, username="ada")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_match_model():
+    """Duplicate detection caches its model per process; each test starts from the defaults."""
+    from accord.dedup.queries import forget_parameters
+
+    forget_parameters()
+    yield

@@ -124,7 +124,9 @@ def test_validation_names_every_bad_field():
 
 def test_bulk_capture_merges_rows_for_one_person_and_uses_a_fixed_number_of_queries(django_assert_max_num_queries):
     rows = [(i, lead(email=f"p{i % 50}@corp{i % 50 % 7}.com", first_name=f"P{i}", company=f"Corp {i % 50 % 7}")) for i in range(200)]
-    with django_assert_max_num_queries(20):
+    # Fixed, whatever the row count: the pipeline's own queries, fuzzy matching and indexing
+    # (dedup), and queueing one whole-base scan after the import.
+    with django_assert_max_num_queries(28):
         summary = leads_capture_bulk(leads=rows, batch_size=500)
     assert summary.created == 50
     assert summary.updated == 150

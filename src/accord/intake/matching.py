@@ -1,7 +1,9 @@
 """Where the pipeline asks "do we already know this person?".
 
-The default matcher compares normalized email addresses exactly. Fuzzy matching plugs in here
-by providing another ContactMatcher; the pipeline does not change.
+The matcher is duplicate detection's ``FuzzyMatcher`` (accord.dedup.matching): exact keys
+first (email, phone, external id), then fuzzy candidates scored field by field. For each lead
+it answers with the existing contact to update (or none) and the grey-zone pairs to queue for
+review. Another matcher plugs in here by answering the same way; the pipeline does not change.
 """
 
 from __future__ import annotations
@@ -9,22 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from accord.crm.models import Contact
+from accord.dedup.matching import FuzzyMatcher, LeadMatch
 from accord.intake.leads import LeadInput
 
 
 class ContactMatcher(Protocol):
-    def match(self, leads: Sequence[LeadInput]) -> dict[str, Contact]:
-        """Existing contacts for the given leads, keyed by the lead's normalized email."""
-
-
-class ExactEmailMatcher:
-    def match(self, leads: Sequence[LeadInput]) -> dict[str, Contact]:
-        emails = {lead.email for lead in leads if lead.email}
-        if not emails:
-            return {}
-        return {contact.email: contact for contact in Contact.objects.filter(email__in=emails).exclude(email="")}
+    def match_leads(self, leads: Sequence[LeadInput]) -> list[LeadMatch]:
+        """One answer per lead, in order."""
 
 
 def get_matcher() -> ContactMatcher:
-    return ExactEmailMatcher()
+    return FuzzyMatcher()

@@ -36,6 +36,7 @@ from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
 from accord.intake.bulk_insert import rows_insert
 from accord.intake.leads import LeadInput
+from accord.dedup.services import capture_followup, scan_request
 from accord.intake.matching import get_matcher
 from accord.scoring.services import scores_rescore
 
@@ -201,6 +202,9 @@ def leads_capture_bulk(
             flush()
     if batch:
         flush()
+    if summary.created:
+        # New records may duplicate each other or older ones in ways only the whole base shows.
+        scan_request(actor=actor, reason="after an import")
     return summary
 
 
@@ -236,27 +240,48 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
     campaigns = _resolve_campaigns(outcomes)
     live = [outcome for outcome in outcomes if outcome.error is None]
 
-    existing = get_matcher().match([outcome.lead for outcome in live])
-    accounts = _resolve_accounts(live, existing, moment)
+    # Who each lead is: the existing contact the matcher found (by email, phone, external id,
+    # or fuzzily above its high threshold), else a new contact. Leads are keyed by the contact
+    # they become, so several rows for one person in a batch update one contact.
+    matches = get_matcher().match_leads([outcome.lead for outcome in live])
+    existing: dict[str, Contact] = {}
+    keys: dict[int, str] = {}
+    for outcome, match in zip(live, matches, strict=True):
+        if match.contact is not None:
+            key = f"c{match.contact.pk}"
+            existing[key] = match.contact
+        elif outcome.lead.email and not match.drop_email:
+            key = f"e{outcome.lead.email}"
+        else:
+            key = f"r{id(outcome)}"
+        keys[id(outcome)] = key
+    accounts = _resolve_accounts(live, existing, keys, moment)
 
-    # Several rows for one person in a batch become one contact, updated row after row.
     records: dict[str, _NewContact | _KnownContact] = {}
     changed: dict[str, set[str]] = {}
     new_records: list[_NewContact] = []
     stage_moves: list[CaptureOutcome] = []
-    for outcome in live:
+    review: list[tuple[str, int, float, list[int]]] = []
+    for outcome, match in zip(live, matches, strict=True):
         lead = outcome.lead
-        record = records.get(lead.email)
-        if record is None and lead.email in existing:
-            record = _KnownContact(existing[lead.email])
+        key = keys[id(outcome)]
+        record = records.get(key)
+        if record is None and key in existing:
+            record = _KnownContact(existing[key])
+        values = dict(lead.contact)
+        if match.drop_email:
+            values.pop("email", None)
+        if record is not None and record.get("email") and match.how not in ("", "email"):
+            # Found by another key: the address the contact already has stays its address.
+            values.pop("email", None)
         if record is None:
             stage = lead.lifecycle_stage or Stage.LEAD
             record = _NewContact(
-                {**lead.contact, "lifecycle_stage": stage, "stage_changed_at": moment, "created_at": moment, "updated_at": moment}
+                {**values, "lifecycle_stage": stage, "stage_changed_at": moment, "created_at": moment, "updated_at": moment}
             )
             new_records.append(record)
             outcome.created = True
-            outcome.changed_fields = sorted(lead.contact)
+            outcome.changed_fields = sorted(values)
             outcome._stage_values = {
                 "from_stage": "",
                 "to_stage": stage,
@@ -266,11 +291,11 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
                 "source": source,
             }
             stage_moves.append(outcome)
-            changed[lead.email] = set()
+            changed[key] = set()
         else:
-            fields = changed.setdefault(lead.email, set())
+            fields = changed.setdefault(key, set())
             # A filled field is never emptied: the lead carries only the values it has.
-            for name, value in lead.contact.items():
+            for name, value in values.items():
                 if record.get(name) != value:
                     record.set(name, value)
                     fields.add(name)
@@ -281,19 +306,22 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
                 stage_moves.append(outcome)
                 fields.update({"lifecycle_stage", "stage_changed_at"})
                 outcome.changed_fields.append("lifecycle_stage")
-        records[lead.email] = record
+        if outcome.created or key not in existing:
+            # A grey-zone match: the new contact is kept and the pair goes to the review queue.
+            review.extend((key, contact_id, probability, levels) for contact_id, probability, levels in match.review)
+        records[key] = record
         outcome._record = record
         account = accounts.get(id(outcome))
         if record.get("account_id") is None and account is not None:
             record.set("account_id", account.pk)
-            changed[lead.email].add("account_id")
+            changed[key].add("account_id")
             outcome.changed_fields.append("account")
 
     touchpoints = _build_touchpoints(live, campaigns, actor_id=actor_id, actor_team=getattr(actor, "team", None), moment=moment)
     for outcome in touchpoints:
         values = outcome._touchpoint_values
         record = outcome._record
-        fields = changed[outcome.lead.email]
+        fields = changed[keys[id(outcome)]]
         occurred_at = values["occurred_at"]
         first_at = record.get("first_touch_at")
         if first_at is None or occurred_at < first_at:
@@ -329,6 +357,10 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
     for outcome, pk in zip(touchpoints, touchpoint_ids, strict=True):
         outcome._touchpoint_id = pk
     _add_interests(live, actor_id=actor_id, moment=moment)
+    capture_followup(
+        contact_ids={record.pk for record in records.values()},
+        review=[(records[key].pk, contact_id, probability, levels) for key, contact_id, probability, levels in review],
+    )
     _rescore(live)
     return outcomes
 
@@ -392,14 +424,14 @@ def _resolve_campaigns(outcomes: list[CaptureOutcome]) -> dict[int, Campaign]:
 
 
 def _resolve_accounts(
-    live: list[CaptureOutcome], existing: dict[str, Contact], moment
+    live: list[CaptureOutcome], existing: dict[str, Contact], keys: dict[int, str], moment
 ) -> dict[int, Account]:
     """The account for each lead whose contact has none yet: found by domain, else by name."""
     wanting = [
         o
         for o in live
         if (o.lead.company_domain or o.lead.company_name)
-        and (o.lead.email not in existing or existing[o.lead.email].account_id is None)
+        and (keys[id(o)] not in existing or existing[keys[id(o)]].account_id is None)
     ]
     if not wanting:
         return {}
@@ -493,10 +525,10 @@ def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign
 def _save_changed_contacts(records: dict[str, _NewContact | _KnownContact], changed: dict[str, set[str]], moment) -> None:
     to_update: dict[int, Contact] = {}
     fields: set[str] = set()
-    for email, record in records.items():
-        if isinstance(record, _KnownContact) and changed.get(email):
+    for key, record in records.items():
+        if isinstance(record, _KnownContact) and changed.get(key):
             to_update[record.pk] = record.contact
-            fields |= changed[email]
+            fields |= changed[key]
     if not to_update:
         return
     for contact in to_update.values():

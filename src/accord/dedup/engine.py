@@ -1,0 +1,458 @@
+"""Field-by-field comparison and the Fellegi–Sunter model, on whole columns at once.
+
+A pair of people is compared on every field into a *level* (exact, close, differs, or -1 for
+"one side is missing", which is never evidence). The model holds, per field and level, the
+probability ``m`` of seeing that level for a true duplicate and ``u`` for two different
+people; the pair's match weight is the sum of ``log2(m/u)`` and turns into a probability with
+the prior. ``u`` is measured on random pairs of the base, ``m`` and the prior are estimated by
+expectation–maximisation on the candidate pairs (as probabilistic linkage tools do), and the
+team's own decisions then pull both towards what people decided.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.process import cpdist
+
+from accord.dedup.keys import Person
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    levels: tuple[str, ...]  # level 0 first ("differs"), best last
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("first", "First name", ("differs", "similar", "very similar", "same")),
+    FieldSpec("last", "Last name", ("differs", "similar", "very similar", "same")),
+    FieldSpec("birth", "Birth date", ("differs", "one digit apart", "same")),
+    FieldSpec("email", "Email", ("differs", "same mailbox name", "same")),
+    FieldSpec("phone", "Phone", ("differs", "nearly the same", "same")),
+    FieldSpec("external_id", "External id", ("differs", "one character apart", "same")),
+    FieldSpec("company", "Company", ("differs", "similar name", "same company")),
+    FieldSpec("street", "Street", ("differs", "similar", "very similar", "same")),
+    FieldSpec("city", "City", ("differs", "similar", "same")),
+    FieldSpec("postcode", "Postcode", ("differs", "one character apart", "same")),
+    FieldSpec("state", "State", ("differs", "same")),
+)
+FIELD_NAMES = tuple(spec.name for spec in FIELDS)
+MAX_LEVELS = max(len(spec.levels) for spec in FIELDS)
+
+
+@dataclass
+class Column:
+    """One field of many people, as integer codes into a vocabulary of distinct values.
+
+    Comparing codes is exact equality in C; similarities are computed once per distinct pair
+    of values, not once per pair of people (names repeat a lot).
+    """
+
+    codes: np.ndarray  # int64 per person; 0 is the empty value
+    vocab: np.ndarray  # object array of the distinct values; vocab[0] == ""
+
+    @classmethod
+    def of(cls, values: Sequence[str]) -> "Column":
+        index: dict[str, int] = {"": 0}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+        vocab = np.empty(len(index), dtype=object)
+        vocab[:] = list(index)
+        return cls(codes=codes, vocab=vocab)
+
+    def derived(self, function) -> np.ndarray:
+        """A code per vocabulary entry for a value derived from it (-1 where it has none)."""
+        index: dict[str, int] = {}
+        out = np.full(len(self.vocab), -1, dtype=np.int64)
+        for code, value in enumerate(self.vocab):
+            result = function(value) if value else ""
+            if result:
+                out[code] = index.setdefault(result, len(index))
+        return out
+
+
+def columns(people: Sequence[Person]) -> dict[str, Column]:
+    """The people, field by field (what the comparisons index into)."""
+    return {name: Column.of([getattr(person, name) for person in people]) for name in (*FIELD_NAMES, "domain")}
+
+
+def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """scorer(value_a, value_b) for code pairs, computed once per distinct pair."""
+    if len(a) == 0:
+        return np.zeros(0)
+    size = len(column.vocab)
+    keys = a * size + b
+    unique, inverse = np.unique(keys, return_inverse=True)
+    left = column.vocab[unique // size].tolist()
+    right = column.vocab[unique % size].tolist()
+    scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
+    return scores[inverse]
+
+
+def _mailbox(email: str) -> str:
+    box = "".join(ch for ch in email.partition("@")[0] if "a" <= ch <= "z")
+    return box if len(box) >= 5 else ""
+
+
+def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Levels (pairs × fields, int8, -1 = missing) for the pairs of people (ia[k], ib[k])."""
+    n = len(ia)
+    levels = np.full((n, len(FIELDS)), -1, dtype=np.int8)
+    domain = cols["domain"]
+    for column_index, spec in enumerate(FIELDS):
+        name = spec.name
+        column = cols[name]
+        ca, cb = column.codes[ia], column.codes[ib]
+        present = (ca != 0) & (cb != 0)
+        if name == "company":
+            # The same company domain is the same company, whatever the name says.
+            da, db = domain.codes[ia], domain.codes[ib]
+            present = present | ((da != 0) & (db != 0))
+        if not present.any():
+            continue
+        idx = np.nonzero(present)[0]
+        ca, cb = ca[idx], cb[idx]
+        exact = ca == cb
+        out = np.zeros(len(idx), dtype=np.int8)
+        if name in ("first", "last"):
+            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb)
+            out[jw >= 0.80] = 1
+            out[jw >= 0.92] = 2
+            # An initial agrees with a name that starts with it.
+            lengths = np.fromiter((len(v) for v in column.vocab), dtype=np.int64, count=len(column.vocab))
+            initials = column.derived(lambda v: v[0])
+            initial = ((lengths[ca] == 1) | (lengths[cb] == 1)) & (initials[ca] == initials[cb])
+            out[initial & (out < 1)] = 1
+            out[exact] = 3
+        elif name in ("birth", "postcode", "external_id"):
+            dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
+            out[dist <= 1] = 1
+            if name == "birth":
+                lookup = {value: code for code, value in enumerate(column.vocab)}
+                swapped = np.fromiter(
+                    (lookup.get(v[:4] + v[6:8] + v[4:6], -1) if v else -1 for v in column.vocab), dtype=np.int64, count=len(column.vocab)
+                )
+                out[swapped[ca] == cb] = 1
+            out[exact] = len(spec.levels) - 1
+        elif name == "email":
+            # The same mailbox name once dots, dashes and digits are gone (john.smith7 /
+            # johnsmith), long enough to mean something.
+            box = column.derived(_mailbox)
+            out[(box[ca] >= 0) & (box[ca] == box[cb])] = 1
+            out[exact] = 2
+        elif name == "phone":
+            tail7, tail9 = column.derived(lambda v: v[-7:]), column.derived(lambda v: v[-9:])
+            dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
+            out[(tail7[ca] == tail7[cb]) | (dist <= 1)] = 1
+            out[exact | (tail9[ca] == tail9[cb])] = 2
+        elif name == "company":
+            da, db = domain.codes[ia][idx], domain.codes[ib][idx]
+            both_named = (ca != 0) & (cb != 0)
+            token = _pair_similarity(fuzz.token_set_ratio, column, ca, cb) / 100.0
+            out[both_named & (token >= 0.8)] = 1
+            out[both_named & exact] = 2
+            out[(da != 0) & (da == db)] = 2
+        elif name == "street":
+            ratio = _pair_similarity(fuzz.token_sort_ratio, column, ca, cb) / 100.0
+            out[ratio >= 0.70] = 1
+            out[ratio >= 0.88] = 2
+            out[exact] = 3
+        elif name == "city":
+            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb)
+            out[jw >= 0.88] = 1
+            out[exact] = 2
+        else:  # state
+            out[exact] = 1
+        levels[idx, column_index] = out
+    return levels
+
+
+# --------------------------------------------------------------------------- the model
+
+_DEFAULT_M = {
+    2: [0.05, 0.95],
+    3: [0.05, 0.15, 0.80],
+    4: [0.04, 0.06, 0.15, 0.75],
+}
+
+
+@dataclass
+class MatchParameters:
+    """m and u per field and level, and the prior probability that a candidate pair matches."""
+
+    m: list[list[float]]
+    u: list[list[float]]
+    prior: float = 0.05
+    details: dict = field(default_factory=dict)
+
+    @classmethod
+    def default(cls) -> "MatchParameters":
+        """What the matcher assumes before it has seen the base: rare agreement is strong."""
+        m, u = [], []
+        for spec in FIELDS:
+            k = len(spec.levels)
+            m.append(list(_DEFAULT_M[k]))
+            if k == 2:
+                u.append([0.9, 0.1])
+            elif k == 3:
+                u.append([0.985, 0.01, 0.005])
+            else:
+                u.append([0.96, 0.03, 0.007, 0.003])
+        u[FIELD_NAMES.index("email")] = [0.9989, 0.001, 0.0001]
+        # People keep several addresses: a different one is weak evidence against.
+        m[FIELD_NAMES.index("email")] = [0.3, 0.1, 0.6]
+        u[FIELD_NAMES.index("phone")] = [0.9999, 0.00008, 0.00002]
+        u[FIELD_NAMES.index("external_id")] = [0.9999, 0.00008, 0.00002]
+        u[FIELD_NAMES.index("birth")] = [0.97, 0.03, 0.0002]
+        u[FIELD_NAMES.index("postcode")] = [0.97, 0.02, 0.01]
+        return cls(m=m, u=u, prior=0.01)
+
+    def as_json(self) -> dict:
+        return {"m": self.m, "u": self.u, "prior": self.prior, "details": self.details}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "MatchParameters":
+        return cls(m=data["m"], u=data["u"], prior=data["prior"], details=data.get("details", {}))
+
+    def weight_table(self) -> np.ndarray:
+        """log2(m/u) per field (rows) and level (columns); a last column of zeros for 'missing'."""
+        table = np.zeros((len(FIELDS), MAX_LEVELS + 1))
+        for f, spec in enumerate(FIELDS):
+            for level in range(len(spec.levels)):
+                # Errors always happen among true duplicates: no level is impossible for them.
+                table[f, level] = math.log2(max(self.m[f][level], 1e-3) / max(self.u[f][level], 1e-6))
+        return table
+
+    def weights(self, levels: np.ndarray) -> np.ndarray:
+        """Match weight (bits) of each pair: the prior's log-odds plus every field's evidence."""
+        table = self.weight_table()
+        index = np.where(levels < 0, MAX_LEVELS, levels).astype(np.intp)
+        total = table[np.arange(len(FIELDS))[None, :], index].sum(axis=1)
+        prior = min(max(self.prior, 1e-9), 1 - 1e-9)
+        return total + math.log2(prior / (1 - prior))
+
+    def probabilities(self, levels: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp2(-np.clip(self.weights(levels), -60, 60)))
+
+    def explain(self, levels: Sequence[int], table: np.ndarray | None = None) -> list[dict]:
+        """Field by field: the level reached and how many bits of evidence it adds."""
+        table = self.weight_table() if table is None else table
+        rows = []
+        for f, spec in enumerate(FIELDS):
+            level = int(levels[f])
+            if level < 0:
+                rows.append({"field": spec.name, "label": spec.label, "level": "missing", "weight": 0.0})
+            else:
+                rows.append(
+                    {"field": spec.name, "label": spec.label, "level": spec.levels[level], "weight": round(float(table[f, level]), 2)}
+                )
+        return rows
+
+
+def patterns_of(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct comparison patterns and how often each occurs (EM works on these, not on pairs)."""
+    if len(levels) == 0:
+        return np.zeros((0, len(FIELDS)), dtype=np.int8), np.zeros(0, dtype=np.int64)
+    base = MAX_LEVELS + 1
+    powers = base ** np.arange(len(FIELDS), dtype=np.int64)
+    codes = (levels.astype(np.int64) + 1) @ powers  # one integer per pattern: a fast unique
+    unique, counts = np.unique(codes, return_counts=True)
+    patterns = ((unique[:, None] // powers[None, :]) % base - 1).astype(np.int8)
+    return patterns, counts
+
+
+def estimate_u(levels: np.ndarray) -> list[list[float]]:
+    """u from comparisons of random pairs (nearly all of which are different people)."""
+    u = []
+    for f, spec in enumerate(FIELDS):
+        column = levels[:, f]
+        column = column[column >= 0]
+        counts = np.array([(column == level).sum() for level in range(len(spec.levels))], dtype=np.float64)
+        # Half a pair of smoothing: a level never seen among random pairs is rare, not impossible.
+        counts += 0.5
+        u.append((counts / counts.sum()).tolist())
+    return u
+
+
+def estimate_em(
+    patterns: np.ndarray,
+    counts: np.ndarray,
+    *,
+    u: list[list[float]],
+    start: MatchParameters | None = None,
+    iterations: int = 100,
+    tolerance: float = 1e-6,
+) -> MatchParameters:
+    """m, u and the prior by expectation–maximisation over the candidate pairs.
+
+    u starts from random pairs of the base and is then re-estimated among the candidate pairs
+    themselves: every pair the matcher ever scores is a candidate pair (the same blocking
+    feeds the scan and capture), so "different people who share a blocking key" is the
+    population u must describe.
+    """
+    params = start or MatchParameters.default()
+    params = MatchParameters(m=[list(row) for row in params.m], u=[list(row) for row in u], prior=min(max(params.prior, 0.01), 0.5))
+    counts = counts.astype(np.float64)
+    if counts.sum() == 0:
+        return params
+
+    def estimate(weighted: np.ndarray) -> list[list[float]]:
+        table = []
+        for f, spec in enumerate(FIELDS):
+            column = patterns[:, f]
+            present = column >= 0
+            denominator = weighted[present].sum()
+            row = []
+            for level in range(len(spec.levels)):
+                numerator = weighted[column == level].sum()
+                row.append(float((numerator + 0.01) / (denominator + 0.01 * len(spec.levels))))
+            table.append(row)
+        return table
+
+    done = 0
+    for done in range(1, iterations + 1):
+        g = params.probabilities(patterns)
+        matched = counts * g
+        new_prior = float(matched.sum() / counts.sum())
+        new_m = estimate(matched)
+        new_u = estimate(counts - matched)
+        change = abs(new_prior - params.prior) + max(
+            abs(a - b)
+            for old, new in ((params.m, new_m), (params.u, new_u))
+            for old_row, new_row in zip(old, new, strict=True)
+            for a, b in zip(old_row, new_row, strict=True)
+        )
+        params.m, params.u, params.prior = new_m, new_u, min(max(new_prior, 1e-6), 0.999)
+        if change < tolerance:
+            break
+    params.details = {"em_iterations": done, "candidate_pairs": int(counts.sum()), "patterns": int(len(patterns))}
+    return params
+
+
+def learn_from_decisions(
+    params: MatchParameters, *, merged: np.ndarray, distinct: np.ndarray, strength: float = 500.0
+) -> MatchParameters:
+    """Pull m towards the patterns of pairs people merged and u towards those they kept apart.
+
+    The estimated parameters act as a prior worth ``strength`` pairs; each decision is one
+    observed pair, so a handful of "not a duplicate" on look-alikes lowers the weight that
+    agreement on those fields carries, and merges raise it.
+    """
+
+    def update(table: list[list[float]], decided: np.ndarray) -> list[list[float]]:
+        out = []
+        for f, spec in enumerate(FIELDS):
+            column = decided[:, f] if len(decided) else np.zeros(0, dtype=np.int8)
+            column = column[column >= 0]
+            observed = np.array([(column == level).sum() for level in range(len(spec.levels))], dtype=np.float64)
+            prior = np.array(table[f], dtype=np.float64) * strength
+            out.append(((prior + observed) / (strength + observed.sum())).tolist())
+        return out
+
+    learned = MatchParameters(
+        m=update(params.m, merged), u=update(params.u, distinct), prior=params.prior, details=dict(params.details)
+    )
+    learned.details.update({"merged_decisions": int(len(merged)), "distinct_decisions": int(len(distinct))})
+    return learned
+
+
+# --------------------------------------------------------------------------- candidate pairs
+
+
+def candidate_pairs(keys_per_record: Sequence[Sequence[str]], *, max_block: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of records sharing a blocking key (i < j, each pair once).
+
+    A key shared by more than ``max_block`` records (a placeholder value, a huge company) is
+    no evidence of anything and is skipped, as a stop-value would be.
+    """
+    blocks: dict[str, list[int]] = {}
+    for index, keys in enumerate(keys_per_record):
+        for key in keys:
+            blocks.setdefault(key, []).append(index)
+    n = len(keys_per_record)
+    twos_a, twos_b, chunks = [], [], []
+    triangles: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for members in blocks.values():
+        size = len(members)
+        if size < 2 or size > max_block:
+            continue
+        if size == 2:  # most blocks: no array work
+            twos_a.append(members[0])
+            twos_b.append(members[1])
+            continue
+        if size not in triangles:
+            triangles[size] = np.triu_indices(size, k=1)
+        i, j = triangles[size]
+        arr = np.asarray(members, dtype=np.int64)
+        chunks.append(arr[i] * n + arr[j])
+    if twos_a:
+        chunks.append(np.asarray(twos_a, dtype=np.int64) * n + np.asarray(twos_b, dtype=np.int64))
+    if not chunks:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    codes = np.unique(np.concatenate(chunks))
+    return codes // n, codes % n
+
+
+def random_pairs(n: int, *, count: int, seed: int = 20261201) -> tuple[np.ndarray, np.ndarray]:
+    if n < 2:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    ia = rng.integers(0, n, size=count)
+    ib = rng.integers(0, n, size=count)
+    keep = ia != ib
+    return ia[keep], ib[keep]
+
+
+@dataclass
+class ScanResult:
+    ia: np.ndarray
+    ib: np.ndarray
+    levels: np.ndarray
+    probabilities: np.ndarray
+    params: MatchParameters
+
+
+def scan(
+    people: Sequence[Person],
+    *,
+    keys_per_record: Sequence[Sequence[str]] | None = None,
+    start: MatchParameters | None = None,
+    merged: np.ndarray | None = None,
+    distinct: np.ndarray | None = None,
+    random_sample: int = 30_000,
+    on_progress=None,
+) -> ScanResult:
+    """The whole-base scan in memory: block, compare, estimate, score."""
+    from accord.dedup.keys import blocking_keys
+
+    progress = on_progress or (lambda step, fraction: None)
+    cols = columns(people)
+    keys = keys_per_record if keys_per_record is not None else [blocking_keys(p) for p in people]
+    progress("blocking", 0.1)
+    ia, ib = candidate_pairs(keys)
+    progress("comparing", 0.2)
+    levels = np.zeros((0, len(FIELDS)), dtype=np.int8)
+    parts = []
+    step = 1_000_000
+    for offset in range(0, len(ia), step):
+        parts.append(compare(cols, ia[offset : offset + step], ib[offset : offset + step]))
+        progress("comparing", 0.2 + 0.5 * min(1.0, (offset + step) / max(len(ia), 1)))
+    if parts:
+        levels = np.concatenate(parts)
+    progress("estimating", 0.75)
+    # u only starts from random pairs (EM refines it among the candidates): a sample suffices.
+    ra, rb = random_pairs(len(people), count=min(random_sample, max(len(people) * 5, 1000)))
+    u = estimate_u(compare(cols, ra, rb)) if len(ra) else MatchParameters.default().u
+    patterns, counts = patterns_of(levels)
+    params = estimate_em(patterns, counts, u=u, start=start)
+    if merged is not None and distinct is not None and (len(merged) or len(distinct)):
+        params = learn_from_decisions(params, merged=merged, distinct=distinct)
+    progress("scoring", 0.9)
+    probabilities = params.probabilities(levels) if len(levels) else np.zeros(0)
+    return ScanResult(ia=ia, ib=ib, levels=levels, probabilities=probabilities, params=params)

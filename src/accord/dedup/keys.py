@@ -1,0 +1,220 @@
+"""Normalized values, stop-values and blocking keys for matching people and companies.
+
+Everything here is pure (no database): the whole-base scan, capture and the benchmark all
+turn a record into the same ``Person`` and the same keys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date
+
+# Values people type when a form insists on something. They are never evidence that two
+# records are one person: they count as "missing".
+STOP_TEXT = frozenset(
+    {
+        "", "n/a", "na", "n.a.", "none", "null", "nil", "unknown", "test", "tbd", "-", "--", "x", "xx", "xxx",
+        "asdf", "abc", "no", "nobody", "noname", "not applicable", "not provided", "anonymous", "first", "last",
+        "firstname", "lastname", "name", "company", "private", ".",
+    }
+)
+STOP_EMAILS = frozenset(
+    {
+        "test@test.com", "test@example.com", "a@a.com", "a@b.com", "abc@abc.com", "none@none.com",
+        "no@no.com", "email@email.com", "noemail@noemail.com", "noreply@noreply.com", "info@info.com",
+        "asdf@asdf.com", "x@x.com", "user@example.com", "foo@bar.com", "test@gmail.com",
+    }
+)
+STOP_EMAIL_LOCALS = frozenset({"test", "noreply", "no-reply", "none", "noemail", "donotreply", "do-not-reply", "nobody"})
+STOP_BIRTH_DATES = frozenset({"19000101", "19700101", "19010101"})
+
+_LEGAL_SUFFIXES = frozenset(
+    {
+        "inc", "incorporated", "corp", "corporation", "co", "company", "llc", "ltd", "limited", "gmbh", "ag",
+        "sa", "sas", "sarl", "plc", "bv", "nv", "oy", "ab", "as", "pty", "srl", "spa", "kg", "lp", "llp", "se",
+        "group", "holding", "holdings", "the", "and", "kk", "pte", "pvt",
+    }
+)
+_NON_WORD = re.compile(r"[^a-z0-9 ]+")
+_NON_DIGIT = re.compile(r"\D+")
+
+
+@lru_cache(maxsize=1 << 18)
+def fold(raw: str | None) -> str:
+    """Lower-case, accents removed, punctuation to spaces, spaces collapsed."""
+    if not raw:
+        return ""
+    text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode().lower()
+    return " ".join(_NON_WORD.sub(" ", text.replace("'", "")).split())
+
+
+def clean_text(raw: str | None) -> str:
+    value = fold(raw)
+    if value in STOP_TEXT or value.replace(" ", "") in STOP_TEXT or (raw or "").strip().lower() in STOP_TEXT:
+        return ""
+    return value
+
+
+def clean_email(raw: str | None) -> str:
+    value = (raw or "").strip().lower()
+    if not value or value in STOP_EMAILS or "@" not in value:
+        return ""
+    if value.partition("@")[0] in STOP_EMAIL_LOCALS:
+        return ""
+    return value
+
+
+def clean_phone(raw: str | None) -> str:
+    """Digits only; '' for junk such as 000-000, 1111111 or 1234567."""
+    digits = _NON_DIGIT.sub("", raw or "")
+    if len(digits) < 6:
+        return ""
+    tail = digits[-7:]
+    if len(set(tail)) <= 1 or tail in "01234567890123456789" or tail in "98765432109876543210":
+        return ""
+    return digits
+
+
+def clean_birth_date(raw: date | str | None) -> str:
+    if not raw:
+        return ""
+    value = raw.strftime("%Y%m%d") if isinstance(raw, date) else _NON_DIGIT.sub("", str(raw))
+    if len(value) != 8 or value in STOP_BIRTH_DATES:
+        return ""
+    return value
+
+
+def clean_postcode(raw: str | None) -> str:
+    value = fold(raw).replace(" ", "")
+    if not value or value in STOP_TEXT or len(set(value)) == 1:
+        return ""
+    return value
+
+
+def clean_identifier(raw: str | None) -> str:
+    value = fold(raw).replace(" ", "")
+    if not value or value in STOP_TEXT or len(set(value)) == 1:
+        return ""
+    return value
+
+
+def company_core(raw: str | None) -> str:
+    """'ACME Corporation, Inc.' → 'acme': legal suffixes and filler words removed."""
+    words = [w for w in fold(raw).split() if w not in _LEGAL_SUFFIXES]
+    value = " ".join(words)
+    return "" if value in STOP_TEXT else value
+
+
+@lru_cache(maxsize=1 << 18)
+def soundex(word: str) -> str:
+    """American Soundex of a folded word ('' for nothing)."""
+    word = "".join(ch for ch in word if "a" <= ch <= "z")
+    if not word:
+        return ""
+    codes = {
+        **dict.fromkeys("bfpv", "1"),
+        **dict.fromkeys("cgjkqsxz", "2"),
+        **dict.fromkeys("dt", "3"),
+        "l": "4",
+        **dict.fromkeys("mn", "5"),
+        "r": "6",
+    }
+    out = word[0].upper()
+    last = codes.get(word[0], "")
+    for ch in word[1:]:
+        code = codes.get(ch, "")
+        if code and code != last:
+            out += code
+            if len(out) == 4:
+                break
+        if ch not in "hw":
+            last = code
+    return out.ljust(4, "0")
+
+
+@dataclass(slots=True)
+class Person:
+    """One contact (or lead) as the matcher sees it: every value cleaned, '' when missing."""
+
+    first: str = ""
+    last: str = ""
+    email: str = ""
+    phone: str = ""
+    external_id: str = ""
+    street: str = ""
+    city: str = ""
+    postcode: str = ""
+    state: str = ""
+    birth: str = ""
+    company: str = ""
+    domain: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        first_name="",
+        last_name="",
+        email="",
+        phone="",
+        external_id="",
+        street="",
+        city="",
+        postcode="",
+        state="",
+        birth_date=None,
+        company="",
+        domain="",
+    ) -> "Person":
+        cleaned_email = clean_email(email)
+        return cls(
+            first=clean_text(first_name),
+            last=clean_text(last_name),
+            email=cleaned_email,
+            phone=clean_phone(phone),
+            external_id=clean_identifier(external_id),
+            street=clean_text(street),
+            city=clean_text(city),
+            postcode=clean_postcode(postcode),
+            state=clean_text(state),
+            birth=clean_birth_date(birth_date),
+            company=company_core(company),
+            domain=(domain or "").strip().lower(),
+        )
+
+
+def blocking_keys(person: Person) -> list[str]:
+    """Keys under which likely duplicates of this person meet; short strings, indexed.
+
+    Names are keyed by the sound of both, in either order, so that a swapped first and last
+    name still meets its twin; a typo that changes a name's sound is caught by the other keys
+    (birth date, postcode, street, phone, email, domain, external id).
+    """
+    keys: list[str] = []
+    first, last = person.first, person.last
+    if last and first:
+        # Both names by sound, in either order: "Jon Smyth" meets "John Smith" and "Smith John".
+        keys.append("n:" + "".join(sorted((soundex(first), soundex(last)))))
+    elif last or first:
+        keys.append(f"o:{soundex(last or first)}")
+    if person.birth:
+        keys.append(f"b:{person.birth}")
+    initial = (last or first or "?")[0]
+    if person.postcode:
+        keys.append(f"p:{person.postcode}:{initial}")
+    if person.domain:
+        keys.append(f"d:{person.domain}:{(first or '?')[0]}")
+    if person.company:
+        keys.append(f"c:{person.company[:40]}:{(first or '?')[0]}")
+    if person.street and person.city:
+        keys.append(f"s:{soundex(person.street.split()[-1])}:{person.city[:4]}")
+    if person.phone:
+        keys.append(f"t:{person.phone[-9:]}")
+    if person.email:
+        keys.append(f"e:{person.email[:60]}")
+    if person.external_id:
+        keys.append(f"x:{person.external_id[:60]}")
+    return [key[:64] for key in keys]

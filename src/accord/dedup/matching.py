@@ -1,0 +1,186 @@
+"""Matching at capture: "do we already know this person?", for a batch of incoming leads.
+
+Exact keys first (normalized email; E.164 phone and external id when they point at exactly
+one contact whose first name does not contradict), then fuzzy candidates found through the
+match-key index and scored by the Fellegi–Sunter model. A fixed number of queries per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Q
+from rapidfuzz.distance import JaroWinkler
+
+from accord.crm.models import Contact
+from accord.dedup.engine import FIELD_NAMES, columns, compare
+from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
+from accord.dedup.models import MatchKey
+from accord.dedup.queries import current_parameters, people_by_id
+
+# At or above: the lead is the existing contact (updated, not duplicated).
+UPDATE_AT = 0.999
+# At or above (and below UPDATE_AT): a new contact is created and the pair queued for review.
+REVIEW_AT = 0.5
+# A blocking key shared by more contacts than this says nothing (a placeholder, a huge company).
+MAX_CANDIDATES_PER_KEY = 300
+_FIRST, _LAST = FIELD_NAMES.index("first"), FIELD_NAMES.index("last")
+
+
+@dataclass
+class LeadMatch:
+    contact: Contact | None = None
+    how: str = ""  # "email", "phone", "external_id", "fuzzy" or "" for no match
+    probability: float = 0.0
+    # The lead's email is a placeholder (test@test.com) already on an unrelated contact: it is
+    # dropped rather than gluing two people together.
+    drop_email: bool = False
+    # Grey-zone candidates: (contact id, probability, levels) to queue for review.
+    review: list[tuple[int, float, list[int]]] = field(default_factory=list)
+
+
+def person_from_lead(lead) -> Person:
+    values = lead.contact
+    return Person.build(
+        first_name=values.get("first_name", ""),
+        last_name=values.get("last_name", ""),
+        email=lead.email,
+        phone=values.get("phone", ""),
+        external_id=values.get("external_id", ""),
+        street=values.get("street", ""),
+        city=values.get("city", ""),
+        postcode=values.get("postcode", ""),
+        state=values.get("state", ""),
+        birth_date=values.get("birth_date"),
+        company=lead.company_name,
+        domain=lead.company_domain,
+    )
+
+
+class FuzzyMatcher:
+    update_at = UPDATE_AT
+    review_at = REVIEW_AT
+
+    def match_leads(self, leads: Sequence) -> list[LeadMatch]:
+        people = [person_from_lead(lead) for lead in leads]
+        results = [LeadMatch() for _ in leads]
+        self._match_exact(leads, people, results)
+        open_positions = [i for i, result in enumerate(results) if result.contact is None]
+        if open_positions:
+            self._match_fuzzy([leads[i] for i in open_positions], [people[i] for i in open_positions], [results[i] for i in open_positions])
+        return results
+
+    def match(self, leads: Sequence) -> dict[str, Contact]:
+        """The older seam's shape: matched contacts keyed by the lead's email."""
+        return {lead.email: m.contact for lead, m in zip(leads, self.match_leads(leads)) if m.contact and lead.email}
+
+    # ------------------------------------------------------------------ exact keys
+
+    def _match_exact(self, leads, people: list[Person], results: list[LeadMatch]) -> None:
+        emails = {lead.email for lead in leads if lead.email}
+        phones = {lead.contact["phone"] for lead, p in zip(leads, people) if p.phone and lead.contact.get("phone")}
+        external = {lead.contact["external_id"] for lead, p in zip(leads, people) if p.external_id}
+        condition = Q()
+        if emails:
+            condition |= Q(email__in=emails)
+        if phones:
+            condition |= Q(phone__in=phones)
+        if external:
+            condition |= Q(external_id__in=external)
+        if not condition:
+            return
+        found = list(Contact.objects.filter(condition).order_by("pk")[: 20 * len(leads) + 100])
+        by_email = {c.email: c for c in found if c.email}
+        by_phone: dict[str, list[Contact]] = {}
+        by_external: dict[str, list[Contact]] = {}
+        for contact in found:
+            if contact.phone in phones:
+                by_phone.setdefault(contact.phone, []).append(contact)
+            if contact.external_id in external:
+                by_external.setdefault(contact.external_id, []).append(contact)
+        for lead, person, result in zip(leads, people, results):
+            if lead.email in by_email:
+                if person.email:
+                    result.contact, result.how, result.probability = by_email[lead.email], "email", 1.0
+                    continue
+                # A stop-value address: evidence only when the names say the same person.
+                owner = by_email[lead.email]
+                if person.first and person.last and _names_agree(person, owner) and person.last == clean_text(owner.last_name):
+                    result.contact, result.how, result.probability = owner, "email", 1.0
+                    continue
+                result.drop_email = True
+            for how, index, value in (
+                ("phone", by_phone, lead.contact.get("phone")),
+                ("external_id", by_external, lead.contact.get("external_id")),
+            ):
+                owners = index.get(value or "", [])
+                # A number or id shared by several contacts (a switchboard) is not a key.
+                if len(owners) == 1 and _names_agree(person, owners[0]):
+                    result.contact, result.how, result.probability = owners[0], how, 1.0
+                    break
+
+    # ------------------------------------------------------------------ fuzzy
+
+    def _match_fuzzy(self, leads, people: list[Person], results: list[LeadMatch]) -> None:
+        keys_per_lead = [blocking_keys(person) for person in people]
+        wanted = {key for keys in keys_per_lead for key in keys}
+        if not wanted:
+            return
+        members: dict[str, list[int]] = {}
+        for key, contact_id in MatchKey.objects.filter(key__in=wanted).values_list("key", "contact_id"):
+            members.setdefault(key, []).append(contact_id)
+        pairs_a, pairs_b = [], []
+        for position, keys in enumerate(keys_per_lead):
+            seen = set()
+            for key in keys:
+                ids = members.get(key, ())
+                if len(ids) > MAX_CANDIDATES_PER_KEY:
+                    continue
+                for contact_id in ids:
+                    if contact_id not in seen:
+                        seen.add(contact_id)
+                        pairs_a.append(position)
+                        pairs_b.append(contact_id)
+        if not pairs_a:
+            return
+        candidates = people_by_id(set(pairs_b))
+        order = list(candidates)
+        index_of = {contact_id: i for i, contact_id in enumerate(order)}
+        keep = [k for k, contact_id in enumerate(pairs_b) if contact_id in index_of]
+        ia = np.asarray([pairs_a[k] for k in keep], dtype=np.int64)
+        ib = np.asarray([len(people) + index_of[pairs_b[k]] for k in keep], dtype=np.int64)
+        levels = compare(columns([*people, *(candidates[c] for c in order)]), ia, ib)
+        params = current_parameters()
+        probabilities = params.probabilities(levels)
+        best: dict[int, tuple[float, int]] = {}
+        for k in range(len(ia)):
+            position, probability = int(ia[k]), float(probabilities[k])
+            contact_id = order[int(ib[k]) - len(people)]
+            # Updating someone else's record is worse than a duplicate: without agreeing names
+            # the pair goes to review, however strong the rest.
+            names_agree = levels[k, _FIRST] >= 1 or levels[k, _LAST] >= 1
+            if probability >= self.update_at and names_agree and probability > best.get(position, (0.0, 0))[0]:
+                best[position] = (probability, contact_id)
+            if probability >= self.review_at and not (probability >= self.update_at and names_agree):
+                results[position].review.append((contact_id, probability, levels[k].tolist()))
+        if best:
+            chosen = Contact.objects.in_bulk({contact_id for _, contact_id in best.values()})
+            for position, (probability, contact_id) in best.items():
+                if contact_id in chosen:
+                    result = results[position]
+                    result.contact, result.how, result.probability = chosen[contact_id], "fuzzy", probability
+                    result.review = [r for r in result.review if r[0] != contact_id]
+
+
+def _names_agree(person: Person, contact: Contact) -> bool:
+    theirs = clean_text(contact.first_name)
+    if not person.first or not theirs:
+        return True
+    return JaroWinkler.normalized_similarity(person.first, theirs) >= 0.8 or person.first[0] == theirs[0] and (
+        len(person.first) == 1 or len(theirs) == 1
+    )
+
+
+__all__ = ["FuzzyMatcher", "LeadMatch", "UPDATE_AT", "REVIEW_AT", "clean_email", "clean_identifier", "clean_phone"]

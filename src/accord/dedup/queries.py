@@ -1,0 +1,196 @@
+"""Reads for duplicate detection: contacts as the matcher sees them, the queue, the model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q
+
+from accord.crm.models import Account, Contact
+from accord.dedup.engine import MatchParameters
+from accord.dedup.keys import Person
+from accord.dedup.models import Decision, Merge, MatchModel, RecordKind, Scan, Suggestion, SuggestionStatus
+
+PERSON_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "external_id",
+    "street",
+    "city",
+    "postcode",
+    "state",
+    "birth_date",
+    "account__name",
+    "account__domain",
+)
+
+
+def person_from_row(row: Sequence) -> Person:
+    (_, first, last, email, phone, external_id, street, city, postcode, state, birth, company, domain) = row
+    return Person.build(
+        first_name=first,
+        last_name=last,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        street=street,
+        city=city,
+        postcode=postcode,
+        state=state,
+        birth_date=birth,
+        company=company or "",
+        domain=domain or "",
+    )
+
+
+def person_from_contact(contact: Contact) -> Person:
+    account = contact.account if contact.account_id else None
+    return Person.build(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone,
+        external_id=contact.external_id,
+        street=contact.street,
+        city=contact.city,
+        postcode=contact.postcode,
+        state=contact.state,
+        birth_date=contact.birth_date,
+        company=account.name if account else "",
+        domain=account.domain if account else "",
+    )
+
+
+def people_by_id(ids: Iterable[int]) -> dict[int, Person]:
+    """The given contacts as people, in one query."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = Contact.objects.filter(pk__in=ids).order_by().values_list(*PERSON_COLUMNS)
+    return {row[0]: person_from_row(row) for row in rows}
+
+
+def people_iter(*, chunk: int = 20_000, updated_since=None) -> Iterator[tuple[int, Person]]:
+    """Every contact as a person, read in id order in chunks (a few queries per 20,000)."""
+    queryset = Contact.objects.order_by("pk")
+    if updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=updated_since)
+    last = 0
+    while True:
+        rows = list(queryset.filter(pk__gt=last).values_list(*PERSON_COLUMNS)[:chunk])
+        if not rows:
+            return
+        for row in rows:
+            yield row[0], person_from_row(row)
+        last = rows[-1][0]
+
+
+_params_cache: dict[str, tuple[float, MatchParameters]] = {}
+# Capture asks for the model on every batch; a newer model is picked up within this many seconds
+# (at once in the process that saved it).
+PARAMETERS_TTL = 30.0
+
+
+def current_parameters(kind: str = RecordKind.CONTACT) -> MatchParameters:
+    """The newest model's parameters, or the defaults before any scan."""
+    import time
+
+    cached = _params_cache.get(kind)
+    if cached and time.monotonic() - cached[0] < PARAMETERS_TTL:
+        return cached[1]
+    latest = MatchModel.objects.filter(kind=kind).order_by("-created_at", "-id").values_list("parameters", flat=True).first()
+    params = MatchParameters.from_json(latest) if latest else MatchParameters.default()
+    _params_cache[kind] = (time.monotonic(), params)
+    return params
+
+
+def forget_parameters() -> None:
+    _params_cache.clear()
+
+
+def distinct_pairs(kind: str, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of these (smaller id, larger id) pairs someone said are not duplicates."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    lefts = {a for a, _ in pairs}
+    found = Decision.objects.filter(kind=kind, verdict=Decision.Verdict.DISTINCT)
+    if len(lefts) <= 2000:
+        found = found.filter(left_id__in=lefts)
+    found = found.values_list("left_id", "right_id")
+    return {pair for pair in found if pair in pairs}
+
+
+def suggestion_queue(*, kind: str = RecordKind.CONTACT, status: str = SuggestionStatus.PENDING, page: int = 1, per_page: int = 25) -> Page:
+    queryset = Suggestion.objects.filter(kind=kind, status=status).order_by("-probability", "id")
+    return Paginator(queryset, per_page).get_page(page)
+
+
+def records_for(kind: str, ids: Iterable[int]) -> dict[int, Contact | Account]:
+    ids = set(ids)
+    if kind == RecordKind.ACCOUNT:
+        return Account.objects.in_bulk(ids)
+    return Contact.objects.select_related("account", "owner").in_bulk(ids)
+
+
+def suggestion_get(*, suggestion_id: int) -> Suggestion:
+    from django.http import Http404
+
+    suggestion = Suggestion.objects.filter(pk=suggestion_id).first()
+    if suggestion is None:
+        raise Http404("There is no such suggestion.")
+    return suggestion
+
+
+def merge_get(*, merge_id: int) -> Merge:
+    from django.http import Http404
+
+    merge = Merge.objects.select_related("merged_by", "undone_by").filter(pk=merge_id).first()
+    if merge is None:
+        raise Http404("There is no such merge.")
+    return merge
+
+
+def merges_recent(*, page: int = 1, per_page: int = 25) -> Page:
+    return Paginator(Merge.objects.select_related("merged_by", "undone_by").order_by("-merged_at", "-id"), per_page).get_page(page)
+
+
+def scan_latest() -> Scan | None:
+    return Scan.objects.order_by("-created_at", "-id").first()
+
+
+def pending_count(kind: str = RecordKind.CONTACT) -> int:
+    return Suggestion.objects.filter(kind=kind, status=SuggestionStatus.PENDING).count()
+
+
+def suggestions_touching(kind: str, ids: Iterable[int]) -> Q:
+    ids = list(ids)
+    return Q(kind=kind) & (Q(left_id__in=ids) | Q(right_id__in=ids))
+
+
+def timeline(*, kind: str, record_id: int, limit: int = 100) -> list[dict]:
+    """The combined history of a record after a merge: touchpoints and stage changes of both
+    teams, newest first (for an account: its contacts' touchpoints)."""
+    from accord.campaigns.models import Touchpoint
+    from accord.crm.models import StageChange
+
+    if kind == RecordKind.ACCOUNT:
+        touchpoints = Touchpoint.objects.filter(contact__account_id=record_id)
+        changes = StageChange.objects.filter(contact__account_id=record_id)
+    else:
+        touchpoints = Touchpoint.objects.filter(contact_id=record_id)
+        changes = StageChange.objects.filter(contact_id=record_id)
+    items = [
+        {"at": t.occurred_at, "team": t.team, "what": t.get_kind_display(), "detail": t.subject or t.url or (t.campaign.name if t.campaign else ""), "who": t.actor}
+        for t in touchpoints.select_related("campaign", "actor").order_by("-occurred_at", "-id")[:limit]
+    ]
+    items += [
+        {"at": c.changed_at, "team": "", "what": f"Stage {c.from_stage or '—'} → {c.to_stage}", "detail": c.reason, "who": c.changed_by}
+        for c in changes.select_related("changed_by").order_by("-changed_at", "-id")[:limit]
+    ]
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]

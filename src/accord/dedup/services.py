@@ -1,0 +1,762 @@
+"""Writes of duplicate detection: the match-key index, scans, suggestions, decisions, merge, undo.
+
+A merge moves every row of every app that points at the losing record (found through the
+model's relations, so rows of apps written later move too), records what it did, then
+deletes the loser. Undo puts everything back: the loser with its own id, each moved row, the
+survivor's overwritten values. Both run in one transaction with the records locked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from django.db import connection, models, transaction
+from django.db.models import Q
+
+from accord.core.clock import now
+from accord.core.errors import ValidationFailed
+from accord.crm.lifecycle import is_forward
+from accord.crm.models import Account, Contact, StageChange
+from accord.crm.services import contact_change_stage
+from accord.dedup import engine
+from accord.dedup.engine import FIELDS, MatchParameters
+from accord.dedup.keys import blocking_keys, company_core
+from accord.dedup.matching import REVIEW_AT, FuzzyMatcher, person_from_lead
+from accord.dedup.models import (
+    Decision,
+    IndexState,
+    MatchKey,
+    MatchModel,
+    Merge,
+    RecordKind,
+    Scan,
+    ScanStatus,
+    Suggestion,
+    SuggestionSource,
+    SuggestionStatus,
+)
+from accord.dedup.queries import current_parameters, distinct_pairs, forget_parameters, people_by_id, people_iter
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- the match-key index
+
+
+def match_keys_refresh(*, contact_ids: Iterable[int]) -> None:
+    """Recompute the blocking keys of these contacts (removed ones lose theirs)."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return
+    people = people_by_id(ids)
+    MatchKey.objects.filter(contact_id__in=ids).delete()
+    rows = [MatchKey(contact_id=cid, key=key) for cid, person in people.items() for key in blocking_keys(person)]
+    MatchKey.objects.bulk_create(rows, batch_size=2000)
+
+
+def match_index_build(*, full: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
+    """Bring the match-key index up to date: contacts changed since the last build (or all)."""
+    state = IndexState.objects.first()
+    moment = now()
+    since = None if full or state is None or state.built_through is None else state.built_through
+    if since is None:
+        MatchKey.objects.all().delete()
+    done = 0
+    batch: list[tuple[int, str]] = []
+    ids: list[int] = []
+    table = connection.ops.quote_name(MatchKey._meta.db_table)
+    sql = f"INSERT INTO {table} (contact_id, {connection.ops.quote_name('key')}) VALUES (%s, %s)"
+
+    def flush():
+        if since is not None and ids:
+            MatchKey.objects.filter(contact_id__in=ids).delete()
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, batch)
+        batch.clear()
+        ids.clear()
+
+    with transaction.atomic():
+        for contact_id, person in people_iter(updated_since=since):
+            ids.append(contact_id)
+            batch.extend((contact_id, key) for key in blocking_keys(person))
+            done += 1
+            if len(ids) >= 5000:
+                flush()
+                if on_progress:
+                    on_progress(done)
+        flush()
+        total = Contact.objects.count()
+        if state is None:
+            IndexState.objects.create(built_through=moment, contacts=total, updated_at=moment)
+        else:
+            IndexState.objects.filter(pk=state.pk).update(built_through=moment, contacts=total, updated_at=moment)
+    return done
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def _decided_levels() -> tuple[np.ndarray, np.ndarray]:
+    merged, distinct = [], []
+    for verdict, levels in Decision.objects.filter(kind=RecordKind.CONTACT, withdrawn=False).values_list("verdict", "levels"):
+        if len(levels) != len(FIELDS):
+            continue
+        (merged if verdict == Decision.Verdict.MERGED else distinct).append(levels)
+    shape = (0, len(FIELDS))
+    return (
+        np.asarray(merged, dtype=np.int8).reshape(-1, len(FIELDS)) if merged else np.zeros(shape, dtype=np.int8),
+        np.asarray(distinct, dtype=np.int8).reshape(-1, len(FIELDS)) if distinct else np.zeros(shape, dtype=np.int8),
+    )
+
+
+def match_model_save(*, estimated: MatchParameters) -> MatchModel:
+    """Store newly estimated parameters with the team's decisions applied on top."""
+    merged, distinct = _decided_levels()
+    learned = engine.learn_from_decisions(estimated, merged=merged, distinct=distinct)
+    model = MatchModel.objects.create(
+        kind=RecordKind.CONTACT, parameters=learned.as_json(), estimated=estimated.as_json(), created_at=now()
+    )
+    forget_parameters()
+    return model
+
+
+def match_model_learn() -> MatchModel:
+    """Re-apply every decision to the last estimated parameters (run after each decision)."""
+    latest = MatchModel.objects.filter(kind=RecordKind.CONTACT).order_by("-created_at", "-id").first()
+    estimated = MatchParameters.from_json(latest.estimated) if latest else MatchParameters.default()
+    return match_model_save(estimated=estimated)
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def _ordered(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def suggestions_record(
+    *,
+    kind: str = RecordKind.CONTACT,
+    pairs: Sequence[tuple[int, int, float, list[int]]],
+    source: str,
+    params: MatchParameters | None = None,
+) -> int:
+    """Queue these (id, id, probability, levels) pairs for review; returns how many are new.
+
+    Pairs someone already called "not a duplicate" are never queued again; pending ones are
+    refreshed with the newer probability; decided ones stay as they are.
+    """
+    if not pairs:
+        return 0
+    params = params or current_parameters()
+    moment = now()
+    wanted: dict[tuple[int, int], tuple[float, list[int]]] = {}
+    for a, b, probability, levels in pairs:
+        if a == b:
+            continue
+        key = _ordered(int(a), int(b))
+        if key not in wanted or probability > wanted[key][0]:
+            wanted[key] = (float(probability), [int(x) for x in levels])
+    refused = distinct_pairs(kind, wanted)
+    lefts = {a for a, _ in wanted}
+    candidates = Suggestion.objects.filter(kind=kind)
+    if len(lefts) <= 2000:  # beyond that, one pass over the kind beats a huge IN list
+        candidates = candidates.filter(left_id__in=lefts)
+    existing = {(s.left_id, s.right_id): s for s in candidates if (s.left_id, s.right_id) in wanted}
+    new, refresh = [], []
+    keep = [(pair, value) for pair, value in wanted.items() if pair not in refused]
+    if kind == RecordKind.CONTACT and keep:
+        weights = params.weights(np.asarray([levels for _, (_, levels) in keep], dtype=np.int8)).tolist()
+    else:
+        weights = [0.0] * len(keep)
+    for ((a, b), (probability, levels)), weight in zip(keep, weights, strict=True):
+        current = existing.get((a, b))
+        if current is None:
+            new.append((a, b, probability, weight, levels))
+        elif current.status == SuggestionStatus.PENDING:
+            current.probability, current.weight, current.levels, current.updated_at = probability, weight, levels, moment
+            refresh.append(current)
+    _suggestions_insert(new, kind=kind, source=source, moment=moment)
+    if refresh:
+        Suggestion.objects.bulk_update(refresh, ["probability", "weight", "levels", "updated_at"], batch_size=1000)
+    return len(new)
+
+
+def _suggestions_insert(rows: list[tuple], *, kind: str, source: str, moment) -> None:
+    """Insert (left, right, probability, weight, levels) rows, a thousand per statement; a pair
+    already there is skipped."""
+    if not rows:
+        return
+    meta = Suggestion._meta
+    names = ("kind", "left_id", "right_id", "probability", "weight", "levels", "status", "source", "created_at", "updated_at")
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
+    )
+    levels_field = meta.get_field("levels")
+    at = meta.get_field("created_at").get_db_prep_value(moment, connection)
+    values = [
+        (kind, a, b, p, w, levels_field.get_db_prep_value(levels, connection), SuggestionStatus.PENDING, source, at, at)
+        for a, b, p, w, levels in rows
+    ]
+    with connection.cursor() as cursor:
+        for offset in range(0, len(values), 1000):
+            cursor.executemany(sql, values[offset : offset + 1000])
+
+
+def suggestion_mark_distinct(*, suggestion: Suggestion, actor) -> Suggestion:
+    """"Not a duplicate": remembered forever for this pair, and the model learns from it."""
+    with transaction.atomic():
+        locked = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+        if locked.status != SuggestionStatus.PENDING:
+            raise ValidationFailed.single("status", f"this pair is already {locked.get_status_display().lower()}")
+        moment = now()
+        locked.status, locked.decided_by, locked.decided_at, locked.updated_at = SuggestionStatus.DISTINCT, actor, moment, moment
+        locked.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        Decision.objects.create(
+            kind=locked.kind, left_id=locked.left_id, right_id=locked.right_id, verdict=Decision.Verdict.DISTINCT,
+            levels=locked.levels, decided_by=actor, decided_at=moment,
+        )
+        if locked.kind == RecordKind.CONTACT:
+            transaction.on_commit(match_model_learn)
+    return locked
+
+
+# --------------------------------------------------------------------------- capture
+
+
+def capture_matcher() -> FuzzyMatcher:
+    return FuzzyMatcher()
+
+
+def capture_followup(*, contact_ids: Iterable[int], review: Sequence[tuple[int, int, float, list[int]]]) -> None:
+    """After a capture batch: index the contacts it touched and queue its grey-zone pairs."""
+    match_keys_refresh(contact_ids=contact_ids)
+    if review:
+        suggestions_record(pairs=review, source=SuggestionSource.CAPTURE)
+
+
+@dataclass
+class ImportPreview:
+    rows: int = 0
+    exact: int = 0
+    probable: int = 0
+    possible: int = 0
+    new: int = 0
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "exact": self.exact, "probable": self.probable, "possible": self.possible, "new": self.new}
+
+
+def import_preview(leads: Sequence, *, batch_size: int = 2000) -> ImportPreview:
+    """How many incoming leads match existing contacts: exactly (email, phone, id), probably
+    (would update an existing contact), possibly (would be created and queued for review)."""
+    preview = ImportPreview(rows=len(leads))
+    matcher = FuzzyMatcher()
+    for offset in range(0, len(leads), batch_size):
+        for match in matcher.match_leads(leads[offset : offset + batch_size]):
+            if match.contact is not None and match.how != "fuzzy":
+                preview.exact += 1
+            elif match.contact is not None:
+                preview.probable += 1
+            elif match.review:
+                preview.possible += 1
+            else:
+                preview.new += 1
+    return preview
+
+
+# --------------------------------------------------------------------------- scans
+
+
+def scan_request(*, actor=None, reason: str = "on demand") -> Scan:
+    """Queue a whole-base scan for the worker (or run it once the transaction commits, when
+    this installation has no worker)."""
+    waiting = Scan.objects.filter(status=ScanStatus.QUEUED).order_by("-created_at").first()
+    if waiting is not None:
+        return waiting  # one queued scan covers every request made before it starts
+    scan = Scan.objects.create(status=ScanStatus.QUEUED, reason=reason[:100], requested_by=actor, created_at=now())
+    try:
+        from accord.worker.services import job_enqueue
+    except ImportError:
+        transaction.on_commit(lambda: scan_run(scan_id=scan.pk))
+    else:
+        job_enqueue(name="dedup.scan", payload={"scan_id": scan.pk}, dedupe_key=f"dedup.scan:{scan.pk}")
+    return scan
+
+
+def scan_run(*, scan_id: int | None = None, reason: str = "on demand", build_index: bool = True, on_progress=None) -> Scan:
+    """Scan the whole base: estimate the model, queue every likely duplicate pair, match accounts.
+
+    Idempotent: a finished scan is not run again; a scan run twice queues each pair once.
+    """
+    if scan_id is None:
+        scan = Scan.objects.create(status=ScanStatus.QUEUED, reason=reason[:100], created_at=now())
+    else:
+        scan = Scan.objects.get(pk=scan_id)
+        if scan.status == ScanStatus.DONE:
+            return scan
+
+    def progress(step: str, fraction: float) -> None:
+        Scan.objects.filter(pk=scan.pk).update(step=step, progress=round(fraction, 3))
+        if on_progress:
+            on_progress(step, fraction)
+
+    Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.RUNNING, started_at=now(), step="reading", progress=0)
+    try:
+        ids, people = [], []
+        for contact_id, person in people_iter():
+            ids.append(contact_id)
+            people.append(person)
+        merged, distinct = _decided_levels()
+        latest = MatchModel.objects.filter(kind=RecordKind.CONTACT).order_by("-created_at", "-id").first()
+        start = MatchParameters.from_json(latest.estimated) if latest else None
+        result = engine.scan(people, start=start, on_progress=progress)
+        model = match_model_save(estimated=result.params)
+        params = MatchParameters.from_json(model.parameters)
+        probabilities = params.probabilities(result.levels) if len(result.levels) else np.zeros(0)
+        chosen = np.nonzero(probabilities >= REVIEW_AT)[0]
+        id_array = np.asarray(ids, dtype=np.int64)
+        pairs = list(
+            zip(
+                id_array[result.ia[chosen]].tolist(),
+                id_array[result.ib[chosen]].tolist(),
+                probabilities[chosen].tolist(),
+                result.levels[chosen].tolist(),
+                strict=True,
+            )
+        )
+        progress("saving", 0.95)
+        created = suggestions_record(pairs=pairs, source=SuggestionSource.SCAN, params=params)
+        created += accounts_scan()
+        if build_index:
+            progress("indexing", 0.97)
+            match_index_build()
+        Scan.objects.filter(pk=scan.pk).update(
+            status=ScanStatus.DONE, step="done", progress=1.0, records=len(ids), candidate_pairs=len(result.ia),
+            suggestions=created, finished_at=now(),
+        )
+    except Exception as failure:
+        Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.FAILED, error=str(failure)[:2000], finished_at=now())
+        raise
+    scan.refresh_from_db()
+    return scan
+
+
+# --------------------------------------------------------------------------- accounts
+
+_ACCOUNT_LEVELS = ("name", "domain")
+
+
+def _domain_root(domain: str) -> str:
+    parts = domain.split(".")
+    return parts[-2] if len(parts) >= 2 else domain
+
+
+def suggestion_explain(suggestion: Suggestion, params: MatchParameters | None = None) -> list[dict]:
+    """Why this pair was suggested, field by field, with the evidence each field adds."""
+    if suggestion.kind == RecordKind.ACCOUNT:
+        return _account_explanation(suggestion.levels)
+    if len(suggestion.levels) != len(FIELDS):
+        return []
+    return (params or current_parameters()).explain(suggestion.levels)
+
+
+def _account_explanation(levels: list[int]) -> list[dict]:
+    name_level, domain_level = (levels + [-1, -1])[:2]
+    names = {-1: "missing", 0: "differs", 1: "similar", 2: "same once legal suffixes are removed"}
+    domains = {-1: "missing", 0: "differs", 1: "same name, other ending", 2: "same"}
+    return [
+        {"field": "name", "label": "Company name", "level": names.get(name_level, "missing"), "weight": 0.0},
+        {"field": "domain", "label": "Domain", "level": domains.get(domain_level, "missing"), "weight": 0.0},
+    ]
+
+
+def accounts_scan() -> int:
+    """Companies that look like one: the same name once legal suffixes are gone, or the same
+    domain name under another ending (acme.com / acme.de) with a similar name."""
+    from rapidfuzz import fuzz
+
+    rows = list(Account.objects.order_by("pk").values_list("id", "name", "domain"))
+    blocks: dict[str, list[int]] = {}
+    info = {}
+    for account_id, name, domain in rows:
+        core = company_core(name)
+        root = _domain_root(domain) if domain else ""
+        info[account_id] = (core, domain, root)
+        if core:
+            blocks.setdefault(f"n:{core}", []).append(account_id)
+            blocks.setdefault(f"t:{core.split()[0]}", []).append(account_id)
+        if root:
+            blocks.setdefault(f"d:{root}", []).append(account_id)
+    pairs = set()
+    for members in blocks.values():
+        if 1 < len(members) <= 50:
+            for i, a in enumerate(members):
+                for b in members[i + 1 :]:
+                    pairs.add(_ordered(a, b))
+    found = []
+    for a, b in pairs:
+        core_a, domain_a, root_a = info[a]
+        core_b, domain_b, root_b = info[b]
+        name_level = -1
+        if core_a and core_b:
+            ratio = fuzz.token_set_ratio(core_a, core_b)
+            name_level = 2 if core_a == core_b else 1 if ratio >= 85 else 0
+        domain_level = -1
+        if domain_a and domain_b:
+            domain_level = 2 if domain_a == domain_b else 1 if root_a == root_b else 0
+        if name_level == 2 and domain_level in (-1, 1):
+            probability = 0.95
+        elif name_level == 1 and domain_level == 1:
+            probability = 0.85
+        elif name_level == 2 and domain_level == 0:
+            probability = 0.6
+        elif name_level == 1 and domain_level == -1:
+            probability = 0.55
+        else:
+            continue
+        found.append((a, b, probability, [name_level, domain_level]))
+    return suggestions_record(kind=RecordKind.ACCOUNT, pairs=found, source=SuggestionSource.SCAN)
+
+
+# --------------------------------------------------------------------------- merge
+
+
+# Fields a person chooses on the merge screen (default: the most recently updated record's
+# value when it has one). Everything else is combined by rule (see _combine).
+CONTACT_CHOICE_FIELDS = (
+    "first_name", "last_name", "email", "phone", "job_title", "seniority", "account", "owner",
+    "street", "city", "postcode", "state", "country", "birth_date", "external_id",
+)
+ACCOUNT_CHOICE_FIELDS = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "website", "owner")
+
+
+def choice_fields(kind: str) -> tuple[str, ...]:
+    return ACCOUNT_CHOICE_FIELDS if kind == RecordKind.ACCOUNT else CONTACT_CHOICE_FIELDS
+
+
+def model_for(kind: str) -> type[models.Model]:
+    return Account if kind == RecordKind.ACCOUNT else Contact
+
+
+def _empty(value) -> bool:
+    return value is None or value == ""
+
+
+def default_choices(kind: str, survivor, loser) -> dict[str, str]:
+    """Per field, whose value wins by default: the most recent non-empty one."""
+    newer, older = (loser, survivor) if loser.updated_at > survivor.updated_at else (survivor, loser)
+    out = {}
+    for name in choice_fields(kind):
+        attname = survivor._meta.get_field(name).attname
+        winner = newer if not _empty(getattr(newer, attname)) else older
+        out[name] = "survivor" if winner is survivor else "loser"
+    return out
+
+
+def _value_string(obj, name: str):
+    field = obj._meta.get_field(name)
+    value = getattr(obj, field.attname)
+    return None if value is None else field.value_to_string(obj)
+
+
+def _restore_value(obj, name: str, text) -> None:
+    field = obj._meta.get_field(name)
+    setattr(obj, field.attname, None if text is None else field.to_python(text))
+
+
+def _serialize(rows: Iterable[models.Model]) -> list:
+    """Rows as text, every value at full precision (microseconds included), for an exact undo."""
+    out = []
+    for row in rows:
+        values = {}
+        for field in row._meta.concrete_fields:
+            value = getattr(row, field.attname)
+            values[field.attname] = None if value is None else field.value_to_string(row)
+        out.append({"model": row._meta.label, "fields": values})
+    return out
+
+
+def _deserialize_save(data: list) -> None:
+    from django.apps import apps
+
+    for item in data:
+        model = apps.get_model(item["model"])
+        row = model()
+        for field in model._meta.concrete_fields:
+            text = item["fields"].get(field.attname)
+            setattr(row, field.attname, None if text is None else field.to_python(text))
+        # Raw: stored exactly as it was, no automatic timestamps.
+        row.save_base(raw=True, force_insert=True)
+
+
+def _relations(model: type[models.Model]):
+    """Every foreign key (of any app) pointing at this model, except duplicate detection's own."""
+    for rel in model._meta.related_objects:
+        if rel.many_to_many or rel.related_model._meta.app_label == "dedup":
+            continue
+        if getattr(rel.field, "remote_field", None) is None:
+            continue
+        yield rel.related_model, rel.field
+
+
+def _unique_sets(model: type[models.Model], field_name: str) -> list[tuple[str, ...]]:
+    """Unique field groups of ``model`` that include ``field_name`` (the rest must not clash)."""
+    groups = []
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.fields and field_name in constraint.fields:
+            groups.append(tuple(f for f in constraint.fields if f != field_name))
+    for together in model._meta.unique_together:
+        if field_name in together:
+            groups.append(tuple(f for f in together if f != field_name))
+    return groups
+
+
+def _move_related(model, survivor_pk: int, loser_pk: int) -> tuple[list[dict], list]:
+    """Point every row of every app at the survivor; rows that would clash with the
+    survivor's own (one per contact, one tag per contact) are removed and kept for undo."""
+    moved, removed = [], []
+    for related, field in _relations(model):
+        column = field.attname
+        loser_rows = related._default_manager.filter(**{column: loser_pk})
+        clashing: set = set()
+        if field.one_to_one or field.unique:
+            if related._default_manager.filter(**{column: survivor_pk}).exists():
+                clashing = set(loser_rows.values_list("pk", flat=True))
+        else:
+            for others in _unique_sets(related, field.name):
+                if not others:
+                    continue
+                kept = set(related._default_manager.filter(**{column: survivor_pk}).values_list(*others))
+                if kept:
+                    for row in loser_rows.values_list("pk", *others):
+                        if tuple(row[1:]) in kept:
+                            clashing.add(row[0])
+        if clashing:
+            rows = list(related._default_manager.filter(pk__in=clashing))
+            removed.extend(_serialize(rows))
+            related._default_manager.filter(pk__in=clashing).delete()
+        ids = list(loser_rows.values_list("pk", flat=True))
+        if ids:
+            related._default_manager.filter(pk__in=ids).update(**{column: survivor_pk})
+            moved.append({"model": related._meta.label, "field": column, "ids": ids})
+    return moved, removed
+
+
+def _label(kind: str, obj) -> str:
+    if kind == RecordKind.ACCOUNT:
+        return f"{obj.name} ({obj.domain})" if obj.domain else obj.name
+    return " · ".join(part for part in (obj.full_name, obj.email) if part) or f"Contact {obj.pk}"
+
+
+def _combine(kind: str, survivor, loser) -> dict[str, object]:
+    """Values set by rule, whatever was chosen: history is kept, opt-outs are honoured."""
+    if kind == RecordKind.ACCOUNT:
+        return {"created_at": min(survivor.created_at, loser.created_at)}
+    out: dict[str, object] = {
+        "created_at": min(survivor.created_at, loser.created_at),
+        # One record said "do not contact": the merged person is not contacted.
+        "do_not_contact": survivor.do_not_contact or loser.do_not_contact,
+    }
+    firsts = [c for c in (survivor, loser) if c.first_touch_at]
+    if firsts:
+        first = min(firsts, key=lambda c: c.first_touch_at)
+        out.update(first_touch_at=first.first_touch_at, first_touch_campaign_id=first.first_touch_campaign_id, first_touch_channel=first.first_touch_channel)
+    latests = [c for c in (survivor, loser) if c.latest_touch_at]
+    if latests:
+        latest = max(latests, key=lambda c: c.latest_touch_at)
+        out.update(latest_touch_at=latest.latest_touch_at, latest_touch_campaign_id=latest.latest_touch_campaign_id, latest_touch_channel=latest.latest_touch_channel)
+    return out
+
+
+_COMBINED_CONTACT = (
+    "created_at", "do_not_contact", "first_touch_at", "first_touch_campaign", "first_touch_channel",
+    "latest_touch_at", "latest_touch_campaign", "latest_touch_channel", "lifecycle_stage", "stage_changed_at", "updated_at",
+)
+_COMBINED_ACCOUNT = ("created_at", "updated_at")
+
+
+def records_merge(
+    *,
+    kind: str = RecordKind.CONTACT,
+    survivor_id: int,
+    loser_id: int,
+    actor=None,
+    choices: dict[str, str] | None = None,
+    seen_versions: dict[int, datetime] | None = None,
+    suggestion: Suggestion | None = None,
+) -> Merge:
+    """Merge ``loser`` into ``survivor``. ``choices`` maps a field to "survivor" or "loser"
+    (defaults: the most recent non-empty value). ``seen_versions`` (id → updated_at as the
+    person saw it) refuses the merge when either record was edited in the meantime."""
+    if survivor_id == loser_id:
+        raise ValidationFailed.single("survivor_id", "a record cannot be merged into itself")
+    model = model_for(kind)
+    with transaction.atomic():
+        # Lock both rows in id order: two merges over the same records wait for each other.
+        locked = {obj.pk: obj for obj in model._default_manager.select_for_update().filter(pk__in=[survivor_id, loser_id]).order_by("pk")}
+        for role, pk in (("survivor_id", survivor_id), ("loser_id", loser_id)):
+            if pk not in locked:
+                later = Merge.objects.filter(kind=kind, loser_id=pk, undone_at__isnull=True).order_by("-merged_at").first()
+                reason = f"was merged into #{later.survivor_id}" if later else "does not exist"
+                raise ValidationFailed.single(role, f"record #{pk} {reason}; review the pair again")
+        survivor, loser = locked[survivor_id], locked[loser_id]
+        if seen_versions:
+            for obj in (survivor, loser):
+                seen = seen_versions.get(obj.pk)
+                if seen is not None and obj.updated_at != seen:
+                    raise ValidationFailed.single(
+                        "version", f"{_label(kind, obj)} was changed by someone else since you opened this pair; review it again"
+                    )
+        picked = {**default_choices(kind, survivor, loser), **(choices or {})}
+        unknown = sorted(set(picked) - set(choice_fields(kind)))
+        if unknown:
+            raise ValidationFailed.single("choices", f"cannot choose {', '.join(unknown)}")
+        bad = sorted(name for name, side in picked.items() if side not in ("survivor", "loser"))
+        if bad:
+            raise ValidationFailed.single("choices", f"{', '.join(bad)}: choose survivor or loser")
+
+        combined_fields = _COMBINED_ACCOUNT if kind == RecordKind.ACCOUNT else _COMBINED_CONTACT
+        tracked = (*choice_fields(kind), *combined_fields)
+        before = {name: _value_string(survivor, name) for name in tracked}
+        snapshot_loser = _serialize([loser])
+        survivor_label, loser_label = _label(kind, survivor), _label(kind, loser)
+        moved, removed = _move_related(model, survivor.pk, loser.pk)
+        model._default_manager.filter(pk=loser.pk).delete()
+
+        moment = now()
+        for name, side in picked.items():
+            if side == "loser":
+                attname = model._meta.get_field(name).attname
+                setattr(survivor, attname, getattr(loser, attname))
+        for attname, value in _combine(kind, survivor, loser).items():
+            setattr(survivor, attname, value)
+        survivor.updated_at = moment
+        survivor.save()
+        stage_change_id = None
+        if kind == RecordKind.CONTACT:
+            if is_forward(survivor.lifecycle_stage, loser.lifecycle_stage):
+                # The merged person is as far along as the further of the two, moved like any
+                # other lifecycle move so reports see it.
+                change = contact_change_stage(
+                    contact=survivor, to_stage=loser.lifecycle_stage, actor=actor, reason=f"merged with {loser_label}",
+                    source=StageChange.Source.SYSTEM, at=moment,
+                )
+                stage_change_id = change.pk
+        after = {name: _value_string(survivor, name) for name in tracked}
+
+        touching = Suggestion.objects.select_for_update().filter(
+            Q(kind=kind) & (Q(left_id__in=[loser.pk]) | Q(right_id__in=[loser.pk])), status=SuggestionStatus.PENDING
+        )
+        superseded = [s.pk for s in touching if suggestion is None or s.pk != suggestion.pk]
+        Suggestion.objects.filter(pk__in=superseded).update(status=SuggestionStatus.SUPERSEDED, updated_at=moment)
+        pair = _ordered(survivor.pk, loser.pk)
+        if suggestion is None:
+            suggestion = Suggestion.objects.filter(kind=kind, left_id=pair[0], right_id=pair[1]).first()
+        if suggestion is not None:
+            Suggestion.objects.filter(pk=suggestion.pk).update(
+                status=SuggestionStatus.MERGED, decided_by=actor, decided_at=moment, updated_at=moment
+            )
+        levels = suggestion.levels if suggestion is not None else []
+        decision = Decision.objects.create(
+            kind=kind, left_id=pair[0], right_id=pair[1], verdict=Decision.Verdict.MERGED, levels=levels,
+            decided_by=actor, decided_at=moment,
+        )
+        merge = Merge.objects.create(
+            kind=kind, survivor_id=survivor.pk, loser_id=loser.pk, survivor_label=survivor_label[:300],
+            loser_label=loser_label[:300], suggestion=suggestion, merged_by=actor, merged_at=moment,
+            snapshot={
+                "loser": snapshot_loser, "survivor_before": before, "survivor_after": after, "moved": moved,
+                "removed": removed, "superseded": superseded, "stage_change_id": stage_change_id,
+                "decision_id": decision.pk, "suggestion_status": SuggestionStatus.PENDING,
+            },
+        )
+        if kind == RecordKind.CONTACT:
+            MatchKey.objects.filter(contact_id=loser.pk).delete()
+            match_keys_refresh(contact_ids=[survivor.pk])
+            if levels:
+                transaction.on_commit(match_model_learn)
+    return merge
+
+
+def merge_undo(*, merge: Merge, actor=None) -> Merge:
+    """Put both records back exactly as they were before the merge, with their rows.
+
+    Refused when the survivor has since been merged into a third record (undo that merge
+    first) or when the loser's id is in use again. Values of the survivor that someone edited
+    after the merge are kept, not overwritten.
+    """
+    kind = merge.kind
+    model = model_for(kind)
+    with transaction.atomic():
+        merge = Merge.objects.select_for_update().get(pk=merge.pk)
+        if merge.undone_at is not None:
+            raise ValidationFailed.single("merge", "this merge was already undone")
+        survivor = model._default_manager.select_for_update().filter(pk=merge.survivor_id).first()
+        if survivor is None:
+            later = Merge.objects.filter(kind=kind, loser_id=merge.survivor_id, undone_at__isnull=True).order_by("-merged_at").first()
+            hint = f"; undo merge #{later.pk} first" if later else ""
+            raise ValidationFailed.single("merge", f"{merge.survivor_label} no longer exists{hint}")
+        if model._default_manager.filter(pk=merge.loser_id).exists():
+            raise ValidationFailed.single("merge", f"record #{merge.loser_id} exists again; this merge cannot be undone")
+        snapshot = merge.snapshot
+        before, after = snapshot["survivor_before"], snapshot["survivor_after"]
+        restored = []
+        for name, old in before.items():
+            # Only values still as the merge left them: a later edit by someone is kept.
+            if _value_string(survivor, name) == after.get(name):
+                _restore_value(survivor, name, old)
+                restored.append(name)
+        if snapshot.get("stage_change_id"):
+            StageChange.objects.filter(pk=snapshot["stage_change_id"]).delete()
+        survivor.save()
+        _deserialize_save(snapshot["loser"])
+        for entry in snapshot["moved"]:
+            from django.apps import apps
+
+            related = apps.get_model(entry["model"])
+            related._default_manager.filter(pk__in=entry["ids"], **{entry["field"]: survivor.pk}).update(**{entry["field"]: merge.loser_id})
+        _deserialize_save(snapshot["removed"])
+        moment = now()
+        Suggestion.objects.filter(pk__in=snapshot.get("superseded", []), status=SuggestionStatus.SUPERSEDED).update(
+            status=SuggestionStatus.PENDING, updated_at=moment
+        )
+        if merge.suggestion_id:
+            Suggestion.objects.filter(pk=merge.suggestion_id, status=SuggestionStatus.MERGED).update(
+                status=SuggestionStatus.PENDING, decided_by=None, decided_at=None, updated_at=moment
+            )
+        Decision.objects.filter(pk=snapshot.get("decision_id")).update(withdrawn=True)
+        merge.undone_at, merge.undone_by = moment, actor
+        merge.save(update_fields=["undone_at", "undone_by"])
+        if kind == RecordKind.CONTACT:
+            match_keys_refresh(contact_ids=[merge.survivor_id, merge.loser_id])
+            transaction.on_commit(match_model_learn)
+    return merge
+
+
+def suggestion_merge(*, suggestion: Suggestion, actor, survivor_id: int | None = None, choices=None, seen_versions=None) -> Merge:
+    """Merge the pair of a suggestion; the survivor defaults to the older record."""
+    if suggestion.status != SuggestionStatus.PENDING:
+        raise ValidationFailed.single("status", f"this pair is already {suggestion.get_status_display().lower()}")
+    pair = (suggestion.left_id, suggestion.right_id)
+    survivor = survivor_id if survivor_id is not None else pair[0]
+    if survivor not in pair:
+        raise ValidationFailed.single("survivor_id", "must be one of the two records of the pair")
+    loser = pair[1] if survivor == pair[0] else pair[0]
+    return records_merge(
+        kind=suggestion.kind, survivor_id=survivor, loser_id=loser, actor=actor, choices=choices,
+        seen_versions=seen_versions, suggestion=suggestion,
+    )
+
+
+__all__ = [
+    "ImportPreview", "import_preview", "capture_followup", "capture_matcher", "match_index_build", "match_keys_refresh",
+    "match_model_learn", "records_merge", "merge_undo", "scan_request", "scan_run", "suggestion_mark_distinct",
+    "suggestion_merge", "suggestions_record", "person_from_lead",
+]

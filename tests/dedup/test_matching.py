@@ -1,0 +1,133 @@
+"""Comparators, blocking keys, stop-values and the Fellegi–Sunter model, without the database."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accord.dedup import engine
+from accord.dedup.engine import FIELD_NAMES, MatchParameters, candidate_pairs, columns, compare
+from accord.dedup.keys import Person, blocking_keys, clean_phone, company_core, soundex
+
+
+def person(**values) -> Person:
+    return Person.build(**values)
+
+
+def levels_of(a: Person, b: Person) -> dict[str, int]:
+    row = compare(columns([a, b]), np.array([0]), np.array([1]))[0]
+    return dict(zip(FIELD_NAMES, row.tolist(), strict=True))
+
+
+def test_names_are_compared_with_jaro_winkler_into_levels():
+    levels = levels_of(person(first_name="Jon", last_name="Smyth"), person(first_name="Jonathan", last_name="Smith"))
+    assert levels["first"] == 1  # similar
+    assert levels["last"] == 1
+    same = levels_of(person(first_name="Ann", last_name="Lee"), person(first_name="ANN", last_name="lee"))
+    assert same["first"] == same["last"] == 3
+    other = levels_of(person(first_name="Ann"), person(first_name="Zoltan"))
+    assert other["first"] == 0
+
+
+def test_company_names_agree_once_legal_suffixes_are_removed():
+    assert company_core("ACME Corporation, Inc.") == company_core("Acme Corp.") == "acme"
+    levels = levels_of(person(company="ACME Corporation"), person(company="Acme Corp."))
+    assert levels["company"] == 2
+    similar = levels_of(person(company="Acme Rocket Works Ltd"), person(company="Acme Rocket Works International"))
+    assert similar["company"] == 1
+
+
+def test_addresses_phones_and_birth_dates_have_near_levels():
+    levels = levels_of(
+        person(street="12 Main Street", postcode="2000", birth_date="1980-03-04", phone="+14155552671"),
+        person(street="12 Main Stret", postcode="2001", birth_date="1980-04-03", phone="+14155552672"),
+    )
+    assert levels["street"] in (1, 2)
+    assert levels["postcode"] == 1
+    assert levels["birth"] == 1  # day and month swapped
+    assert levels["phone"] == 1
+
+
+def test_a_missing_value_is_no_evidence_either_way():
+    levels = levels_of(person(first_name="Ann", last_name="Lee"), person(first_name="Ann"))
+    assert levels["last"] == -1
+    params = MatchParameters.default()
+    row = compare(columns([person(first_name="Ann"), person(first_name="Ann", city="Paris")]), np.array([0]), np.array([1]))
+    explanation = params.explain(row[0])
+    city = next(item for item in explanation if item["field"] == "city")
+    assert city["level"] == "missing" and city["weight"] == 0.0
+
+
+def test_stop_values_never_count_as_evidence():
+    junk = person(first_name="n/a", last_name="Test", email="test@test.com", phone="000-000", postcode="0000", external_id="N/A")
+    assert (junk.first, junk.last, junk.email, junk.phone, junk.postcode, junk.external_id) == ("", "", "", "", "", "")
+    assert clean_phone("123-4567") == "" and clean_phone("1111111") == ""
+    other = person(first_name="n/a", email="test@test.com", phone="000-000")
+    assert all(level == -1 for level in levels_of(junk, other).values())
+    assert blocking_keys(junk) == []
+
+
+def test_blocking_keys_meet_spelling_variants_and_swapped_names():
+    assert soundex("smith") == soundex("smyth") == "S530"
+    a = set(blocking_keys(person(first_name="John", last_name="Smith", birth_date="1980-01-02")))
+    b = set(blocking_keys(person(first_name="Jon", last_name="Smyth")))
+    swapped = set(blocking_keys(person(first_name="Smith", last_name="John")))
+    assert a & b
+    assert a & swapped
+    assert "b:19800102" in a
+
+
+def test_candidate_pairs_come_from_shared_keys_and_skip_oversized_blocks():
+    ia, ib = candidate_pairs([["k1"], ["k1", "k2"], ["k2"], ["k3"]])
+    assert sorted(zip(ia.tolist(), ib.tolist())) == [(0, 1), (1, 2)]
+    ia, ib = candidate_pairs([["big"]] * 10, max_block=5)
+    assert len(ia) == 0
+
+
+def _population(rng: np.random.Generator, size: int) -> list[Person]:
+    firsts = ["ann", "bob", "carla", "dmitri", "eve", "farid", "gina", "hugo", "ines", "jack", "kim", "liam"]
+    lasts = ["smith", "jones", "nguyen", "garcia", "muller", "rossi", "kowalski", "tanaka", "silva", "brown", "olsen"]
+    people = []
+    for i in range(size):
+        people.append(
+            person(
+                first_name=firsts[rng.integers(len(firsts))],
+                last_name=lasts[rng.integers(len(lasts))],
+                birth_date=f"19{rng.integers(40, 99)}{rng.integers(1, 13):02d}{rng.integers(1, 28):02d}",
+                postcode=str(rng.integers(1000, 9999)),
+                city=["paris", "lyon", "nice", "lille"][rng.integers(4)],
+            )
+        )
+    return people
+
+
+def test_em_learns_that_birth_date_agreement_is_strong_evidence_from_the_data():
+    rng = np.random.default_rng(7)
+    base = _population(rng, 400)
+    twins = []
+    for original in base[:120]:
+        twin = Person(**{name: getattr(original, name) for name in Person.__slots__})
+        twin.first = twin.first[:-1] + "x" if len(twin.first) > 3 else twin.first
+        twins.append(twin)
+    result = engine.scan(base + twins, random_sample=20_000)
+    params = result.params
+    birth = FIELD_NAMES.index("birth")
+    table = params.weight_table()
+    assert table[birth, 2] > 5  # exact birth date: several bits of evidence
+    assert table[birth, 0] < 0  # a different birth date counts against
+    assert 0 < params.prior < 1
+    # Every planted twin is found with high probability; unrelated pairs are not.
+    found = {(int(a), int(b)) for a, b, p in zip(result.ia, result.ib, result.probabilities) if p >= 0.5}
+    planted = {(i, 400 + i) for i in range(120)}
+    assert len(planted & found) >= 115
+    assert len(found - planted) <= 10
+
+
+def test_decisions_move_the_model():
+    params = MatchParameters.default()
+    pattern = np.asarray([[3, 3, -1, -1, -1, -1, 0, -1, -1, -1, -1]], dtype=np.int8)
+    before = float(params.probabilities(pattern)[0])
+    distinct = np.repeat(pattern, 5, axis=0)
+    apart = engine.learn_from_decisions(params, merged=np.zeros((0, len(FIELD_NAMES)), dtype=np.int8), distinct=distinct)
+    assert float(apart.probabilities(pattern)[0]) < before
+    together = engine.learn_from_decisions(params, merged=distinct, distinct=np.zeros((0, len(FIELD_NAMES)), dtype=np.int8))
+    assert float(together.probabilities(pattern)[0]) > before
