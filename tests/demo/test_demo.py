@@ -6,8 +6,6 @@ from collections import Counter
 from io import StringIO
 
 import pytest
-
-from accord.integrations.demo_company import demo_now
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -16,6 +14,7 @@ from accord.campaigns.models import Campaign, Touchpoint
 from accord.core.models import Role, User
 from accord.crm.lifecycle import check_move
 from accord.crm.models import Account, Contact, Opportunity, StageChange
+from accord.integrations.demo_company import demo_now
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

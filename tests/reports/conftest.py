@@ -1,26 +1,13 @@
-"""Report tests render pages that extend base.html, which links to the sign-out URL. Until
-the web app's login pages are on main, a stand-in name keeps those pages renderable."""
-
 from __future__ import annotations
 
 import pytest
-from django.urls import NoReverseMatch, reverse
-
-
-def _needs_shim() -> bool:
-    try:
-        reverse("logout")
-        reverse("login")
-    except NoReverseMatch:
-        return True
-    return False
 
 
 @pytest.fixture(autouse=True)
-def _auth_urls(settings):
-    if _needs_shim():
-        settings.ROOT_URLCONF = "tests.reports.urls_shim"
-    yield
+def reports_own_providers(monkeypatch):
+    """Report tests decide which KPI providers exist (none, or their own stand-in), so the
+    handoff app's real SLA provider neither leaks into them nor gets unregistered by them."""
+    monkeypatch.setattr("accord.reports.providers._KPI_PROVIDERS", {})
 
 
 @pytest.fixture(autouse=True)
