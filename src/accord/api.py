@@ -127,6 +127,7 @@ ROUTERS = (
     ("outreach", "/outreach"),
     ("knowledge", "/knowledge"),
     ("notifications", "/notifications"),
+    ("teamwork", "/team"),
 )
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accord.integrations",
     "accord.worker",
     "accord.notifications",
+    "accord.teamwork",
 ]
 
 MIDDLEWARE = [

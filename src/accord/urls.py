@@ -16,4 +16,5 @@ urlpatterns = [
     path("outreach/", include("accord.outreach.urls")),
     path("knowledge/", include("accord.knowledge.urls")),
     path("notifications/", include("accord.notifications.urls")),
+    path("team/", include("accord.teamwork.urls")),
 ]

@@ -1,0 +1,107 @@
+"""The joint meeting's agenda, generated from the numbers for the weeks since the last meeting.
+
+Each section is plain JSON (title, items of text and link), stored on the meeting so the
+agenda people discussed stays as it was, even when the numbers move later.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.utils import timezone
+
+from accord.knowledge.queries import knowledge_changes_since
+from accord.reports.providers import change_feeds, kpi_provider
+from accord.reports.queries import Period, customer_mix_drift, dashboard_kpis, lead_quality
+from accord.reports.services import month_start
+from accord.teamwork.models import RequestStatus, TeamRequest
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def agenda_build(*, since: date, until: date) -> list[dict]:
+    start, end = _moment(since), _moment(until)
+    period = Period(month_start(since), month_start(until))
+    return [
+        _sla_section(start, end),
+        _rejections_section(period),
+        _kpi_section(period),
+        _drift_section(period),
+        _requests_section(),
+        _knowledge_section(start),
+        _changes_section(start, end),
+    ]
+
+
+def _section(title: str, items: list[dict], empty: str) -> dict:
+    return {"title": title, "items": items or [{"text": empty, "url": ""}], "count": len(items)}
+
+
+def _sla_section(start: datetime, end: datetime) -> dict:
+    provider = kpi_provider("sla_compliance")
+    counts = provider(start=start, end=end, contacts=None) if provider else None
+    items = []
+    if counts and counts.total:
+        breached = counts.total - counts.met
+        share = counts.met / counts.total * 100
+        items.append({"text": f"{breached} of {counts.total} handoffs breached the SLA ({share:.0f} % within SLA)", "url": counts.url})
+    return _section("SLA breaches", items, "No handoffs were due in this period." if provider else "No SLA data yet.")
+
+
+def _rejections_section(period: Period) -> dict:
+    reasons = lead_quality(period=period)["reasons"][:5]
+    items = [{"text": f"{reason}: {count} lead{'s' if count != 1 else ''}", "url": "/reports/"} for reason, count in reasons]
+    return _section("Why Sales rejected leads", items, "No leads were rejected.")
+
+
+def _kpi_section(period: Period) -> dict:
+    items = []
+    for card in dashboard_kpis(period=period):
+        if card.value is None:
+            continue
+        text = f"{card.label}: {card.display}"
+        if card.target_display:
+            text += f" (target {card.target_display}{', on track' if card.on_track else ', behind' if card.on_track is False else ''})"
+        previous = [value for _, value in card.trend[:-1] if value is not None]
+        if previous:
+            delta = card.value - previous[-1]
+            text += f", {'up' if delta > 0 else 'down' if delta < 0 else 'flat'} from the month before"
+        items.append({"text": text, "url": card.drill_url})
+    return _section("Shared KPIs", items, "No KPI figures yet (run accord reports refresh).")
+
+
+def _drift_section(period: Period) -> dict:
+    warnings = customer_mix_drift(period=period)["warnings"]
+    return _section("Customer-mix drift", [{"text": w, "url": "/reports/"} for w in warnings], "No large shifts.")
+
+
+def _requests_section() -> dict:
+    open_requests = TeamRequest.objects.filter(private=False).exclude(status=RequestStatus.CLOSED).select_related("assignee")[:15]
+    items = [
+        {
+            "text": f"{r.title} ({r.from_team} → {r.to_team}, "
+            f"{'assigned to ' + r.assignee.display_name if r.assignee else 'unassigned'})",
+            "url": f"/team/requests/{r.pk}/",
+        }
+        for r in open_requests
+    ]
+    return _section("Open requests between the teams", items, "No open requests.")
+
+
+def _knowledge_section(start: datetime) -> dict:
+    items = [
+        {"text": f"“{v.article.title}” v{v.number} by {v.author.display_name if v.author else '—'}"
+                 + (f": {v.change_note}" if v.change_note else ""),
+         "url": f"/knowledge/{v.article_id}/diff/{v.number - 1}/{v.number}/" if v.number > 1 else f"/knowledge/{v.article_id}/"}
+        for v in knowledge_changes_since(start)[:15]
+    ]
+    return _section("Knowledge changes since last time", items, "No shared material changed.")
+
+
+def _changes_section(start: datetime, end: datetime) -> dict:
+    items = []
+    for feed in change_feeds().values():
+        items += [{"text": item.title, "url": item.url} for item in feed(start=start, end=end)]
+    return _section("What changed (scoring, SLA policies, campaigns)", items[:20], "Nothing changed.")
