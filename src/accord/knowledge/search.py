@@ -1,7 +1,8 @@
 """Full-text search over articles, one interface over two engines.
 
 SQLite: an FTS5 table ``knowledge_fts`` (porter stemming), ranked by bm25.
-PostgreSQL: ``to_tsvector('english', …)`` with a GIN expression index, ranked by ts_rank.
+PostgreSQL: a stored ``tsvector`` column (``to_tsvector('english', …)``) with a GIN index,
+ranked by ts_rank.
 Both are created by migration 0002 and kept current by ``search_documents_store``.
 """
 
@@ -14,8 +15,7 @@ from django.db import connection
 
 _WORD = re.compile(r"[\w][\w'-]*", re.UNICODE)
 MAX_QUERY_WORDS = 12
-# The PostgreSQL expression must be written exactly as in the index, or the index is not used.
-PG_VECTOR = "to_tsvector('english', title || ' ' || document)"
+PG_VECTOR_OF_ROW = "to_tsvector('english', title || ' ' || document)"
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,11 @@ def _search_postgresql(words: list[str], limit: int) -> list[RawHit]:
     tsquery = " & ".join(lexemes[:-1] + [lexemes[-1] + ":*"])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT article_id, ts_rank({PG_VECTOR}, q), "
-            "ts_headline('english', document, q, 'StartSel=[[, StopSel=]], MaxWords=30, MinWords=10') "
-            f"FROM knowledge_articlesearchdocument, to_tsquery('english', %s) q WHERE {PG_VECTOR} @@ q "
-            f"ORDER BY ts_rank({PG_VECTOR}, q) DESC, article_id LIMIT %s",
+            "SELECT article_id, rank, ts_headline('english', document, q, "
+            "'StartSel=[[, StopSel=]], MaxWords=30, MinWords=10') FROM ("
+            "SELECT article_id, document, q, ts_rank(search_vector, q) AS rank "
+            "FROM knowledge_articlesearchdocument, to_tsquery('english', %s) q WHERE search_vector @@ q "
+            "ORDER BY rank DESC, article_id LIMIT %s) best ORDER BY rank DESC, article_id",
             [tsquery, limit],
         )
         return [RawHit(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
@@ -84,6 +85,12 @@ def search_documents_store(rows: list[tuple[int, str, str]]) -> None:
         [ArticleSearchDocument(article_id=aid, title=title, document=document) for aid, title, document in rows],
         batch_size=1000,
     )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE knowledge_articlesearchdocument SET search_vector = {PG_VECTOR_OF_ROW} WHERE article_id = ANY(%s)",
+                [ids],
+            )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             for start in range(0, len(ids), 500):

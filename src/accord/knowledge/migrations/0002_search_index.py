@@ -2,14 +2,15 @@
 
 from django.db import migrations
 
-PG_INDEX = (
-    "CREATE INDEX knowledge_search_gin ON knowledge_articlesearchdocument "
-    "USING GIN (to_tsvector('english', title || ' ' || document))"
-)
+# PostgreSQL keeps the parsed document in a tsvector column (not in Django's model: only this
+# engine has it), so ranking many matches does not re-parse every document.
+PG_COLUMN = "ALTER TABLE knowledge_articlesearchdocument ADD COLUMN search_vector tsvector"
+PG_INDEX = "CREATE INDEX knowledge_search_gin ON knowledge_articlesearchdocument USING GIN (search_vector)"
 
 
 def create_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_COLUMN)
         schema_editor.execute(PG_INDEX)
     elif schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(
@@ -20,6 +21,7 @@ def create_index(apps, schema_editor):
 def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP INDEX IF EXISTS knowledge_search_gin")
+        schema_editor.execute("ALTER TABLE knowledge_articlesearchdocument DROP COLUMN IF EXISTS search_vector")
     elif schema_editor.connection.vendor == "sqlite":
         schema_editor.execute("DROP TABLE IF EXISTS knowledge_fts")
 
