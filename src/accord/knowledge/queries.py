@@ -90,3 +90,7 @@ def knowledge_changes_since(moment: datetime) -> QuerySet[ArticleVersion]:
         .select_related("article", "author")
         .order_by("-created_at")
     )
+
+
+def contact_knowledge_panel(contact, user) -> dict:
+    return {"suggestions": articles_for_contact(contact)}

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from django.db.models import Count
 from django.utils import timezone
+
+from accord.crm.lifecycle import Stage
+from accord.crm.models import StageChange
 
 from accord.knowledge.queries import knowledge_changes_since
 from accord.reports.providers import change_feeds, kpi_provider
-from accord.reports.queries import Period, customer_mix_drift, dashboard_kpis, lead_quality
+from accord.reports.queries import Period, customer_mix_drift, dashboard_kpis
 from accord.reports.services import month_start
 from accord.teamwork.models import RequestStatus, TeamRequest
 
@@ -26,7 +30,7 @@ def agenda_build(*, since: date, until: date) -> list[dict]:
     period = Period(month_start(since), month_start(until))
     return [
         _sla_section(start, end),
-        _rejections_section(period),
+        _rejections_section(start, end),
         _kpi_section(period),
         _drift_section(period),
         _requests_section(),
@@ -50,9 +54,21 @@ def _sla_section(start: datetime, end: datetime) -> dict:
     return _section("SLA breaches", items, "No handoffs were due in this period." if provider else "No SLA data yet.")
 
 
-def _rejections_section(period: Period) -> dict:
-    reasons = lead_quality(period=period)["reasons"][:5]
-    items = [{"text": f"{reason}: {count} lead{'s' if count != 1 else ''}", "url": "/reports/"} for reason, count in reasons]
+def _rejections_section(start: datetime, end: datetime) -> dict:
+    # Read from the stage history itself, for exactly the weeks since the last meeting.
+    reasons = (
+        StageChange.objects.filter(
+            changed_at__gte=start, changed_at__lt=end, from_stage__in=(Stage.MQL, Stage.SAL),
+            to_stage__in=(Stage.DISQUALIFIED, Stage.RECYCLED),
+        )
+        .values("reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason")[:6]
+    )
+    items = [
+        {"text": f"{row['reason'] or '(no reason given)'}: {row['n']} lead{'s' if row['n'] != 1 else ''}", "url": "/reports/"}
+        for row in reasons
+    ]
     return _section("Why Sales rejected leads", items, "No leads were rejected.")
 
 

@@ -174,3 +174,16 @@ def goals_current(*, today: date | None = None) -> list[GoalProgress]:
     today = today or timezone.localdate()
     goals = Goal.objects.filter(period_end__gte=today - timedelta(days=90)).order_by("period_end", "name")[:30]
     return [goal_progress(goal) for goal in goals]
+
+
+def contact_comments_panel(contact, user) -> dict:
+    return {"comments": comments_on("contact", contact.pk), "target_type": "contact", "target_id": contact.pk}
+
+
+def account_comments_panel(account, user) -> dict:
+    return {"comments": comments_on("account", account.pk), "target_type": "account", "target_id": account.pk}
+
+
+def home_action_items_panel(user) -> dict | None:
+    items = list(open_action_items(user)[:10])
+    return {"items": items} if items else None
