@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accord.crm.lifecycle import Stage
 from accord.crm.models import StageChange
-
 from accord.knowledge.queries import knowledge_changes_since
 from accord.reports.providers import change_feeds, kpi_provider
 from accord.reports.queries import Period, customer_mix_drift, dashboard_kpis
