@@ -159,5 +159,6 @@ def test_home_cards_registered_by_other_apps_appear_for_whom_they_say(client, re
 
 def test_home_runs_a_fixed_number_of_queries(client, rep, contact, deal, django_assert_max_num_queries):
     signed_in(client, rep)
-    with django_assert_max_num_queries(8):
+    # The page's own queries plus the cards other capabilities add (handoffs due, action items).
+    with django_assert_max_num_queries(16):
         assert client.get("/").status_code == 200
