@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
+
 from accord.campaigns.models import Touchpoint
 from accord.core.clock import now
 from accord.crm.models import Account, Contact
@@ -57,5 +59,6 @@ def live_model(actor, rules, *, bands=None, grade="D", score=0, name="Test model
     moment = now()
     ScoringApproval.objects.create(model=model, user=quick_user("marketing"), side="marketing", approved_at=moment)
     ScoringApproval.objects.create(model=model, user=quick_user("sales"), side="sales", approved_at=moment)
-    _activate(model, actor)
+    with transaction.atomic():
+        _activate(model, actor)
     return model
