@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.db import connection
 from django.db.models import Q
 from rapidfuzz.distance import JaroWinkler
 
@@ -129,8 +130,18 @@ class FuzzyMatcher:
         if not wanted:
             return
         members: dict[str, list[int]] = {}
-        for key, contact_id in MatchKey.objects.filter(key__in=wanted).values_list("key", "contact_id"):
-            members.setdefault(key, []).append(contact_id)
+        # Plain SQL on the indexed key column: this runs for every captured lead.
+        table, quote = MatchKey._meta.db_table, connection.ops.quote_name
+        wanted = sorted(wanted)
+        with connection.cursor() as cursor:
+            for offset in range(0, len(wanted), 5000):  # SQLite takes a limited number of parameters
+                chunk = wanted[offset : offset + 5000]
+                cursor.execute(
+                    f"SELECT {quote('key')}, contact_id FROM {quote(table)} WHERE {quote('key')} IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                for key, contact_id in cursor.fetchall():
+                    members.setdefault(key, []).append(contact_id)
         pairs_a, pairs_b = [], []
         for position, keys in enumerate(keys_per_lead):
             seen = set()
