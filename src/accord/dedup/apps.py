@@ -6,8 +6,7 @@ class DedupConfig(AppConfig):
     label = "dedup"
 
     def ready(self) -> None:
-        from accord.crm.panels import register_contact_panel, register_home_panel
-        from accord.dedup.panels import contact_panel_context, home_panel_context
+        from accord.crm.panels import register_contact_panel
+        from accord.dedup.panels import contact_panel_context
 
         register_contact_panel("dedup/_contact_panel.html", contact_panel_context, order=60)
-        register_home_panel("dedup/_home_panel.html", home_panel_context, order=40)

@@ -1,4 +1,4 @@
-"""Cards duplicate detection adds to the contact page and the home page (accord.crm.panels)."""
+"""The card duplicate detection adds to the contact page (accord.crm.panels)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,3 @@ def contact_panel_context(contact, user) -> dict | None:
     if not suggestions and not merges:
         return None
     return {"suggestions": suggestions, "merges": merges}
-
-
-def home_panel_context(user) -> dict | None:
-    if not has_perm(user, Perm.MERGE_RECORDS):
-        return None
-    pending = Suggestion.objects.filter(status=SuggestionStatus.PENDING).count()
-    return {"pending": pending} if pending else None
