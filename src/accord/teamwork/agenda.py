@@ -116,7 +116,23 @@ def _knowledge_section(start: datetime) -> dict:
 
 
 def _changes_section(start: datetime, end: datetime) -> dict:
+    from accord.campaigns.models import Campaign
+    from accord.scoring.models import ScoringModel
+
     items = []
-    for feed in change_feeds().values():
-        items += [{"text": item.title, "url": item.url} for item in feed(start=start, end=end)]
+    fed = set()
+    for name, feed in change_feeds().items():
+        for item in feed(start=start, end=end):
+            items.append({"text": item.title, "url": item.url})
+            fed.add(item.kind)
+    if "scoring" not in fed:
+        items += [
+            {"text": f"Scoring version activated: {model}", "url": f"/scoring/{model.pk}/"}
+            for model in ScoringModel.objects.filter(activated_at__gte=start, activated_at__lt=end)[:10]
+        ]
+    if "campaign" not in fed:
+        items += [
+            {"text": f"Campaign launched: {campaign.name}", "url": f"/campaigns/{campaign.pk}/"}
+            for campaign in Campaign.objects.filter(start_date__gte=start.date(), start_date__lt=end.date())[:10]
+        ]
     return _section("What changed (scoring, SLA policies, campaigns)", items[:20], "Nothing changed.")
