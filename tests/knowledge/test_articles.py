@@ -197,3 +197,14 @@ def test_sales_may_read_but_the_draft_stays_private_in_lists(client, marketer, r
     page = client.get("/knowledge/").content.decode()
     assert "Shared playbook" in page and "Private notes" not in page
     assert ArticleStatus.DRAFT == "draft"
+
+
+def test_search_through_the_api_names_a_missing_query(client, marketer, rep):
+    from ..conftest import PASSWORD
+
+    published(marketer, title="Pricing playbook", body="discounts")
+    client.login(username=rep.username, password=PASSWORD)
+    hits = client.get("/api/knowledge/search", {"q": "pricing"}).json()
+    assert [hit["title"] for hit in hits] == ["Pricing playbook"]
+    assert client.get("/api/knowledge/search").status_code == 422
+    assert client.get("/api/team/directory", {"q": "maria"}).status_code == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from accord.core.permissions import Perm, require_perm
 from accord.knowledge import queries
@@ -63,7 +63,7 @@ def _input(payload: ArticleIn) -> ArticleInput:
 
 
 @router.get("/search", response=list[HitOut])
-def knowledge_search(request, q: str = Field(..., max_length=200), limit: int = Field(20, ge=1, le=100)):
+def knowledge_search(request, q: str = Query(..., max_length=200), limit: int = Query(20, ge=1, le=100)):
     """Full-text search (stemmed; the last word matches as a prefix). Drafts of others never appear."""
     require_perm(request.user, Perm.VIEW_RECORDS)
     return [

@@ -6,7 +6,7 @@ agenda people discussed stays as it was, even when the numbers move later.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count
 from django.utils import timezone
@@ -25,7 +25,8 @@ def _moment(day: date) -> datetime:
 
 
 def agenda_build(*, since: date, until: date) -> list[dict]:
-    start, end = _moment(since), _moment(until)
+    # The meeting's own day counts: what happened this morning belongs on this agenda.
+    start, end = _moment(since), _moment(until + timedelta(days=1))
     period = Period(month_start(since), month_start(until))
     return [
         _sla_section(start, end),

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from accord.core.models import User
 from accord.core.permissions import Perm, require_perm
@@ -120,7 +120,7 @@ def _goal_out(progress) -> dict:
 
 
 @router.get("/directory", response=list[PersonOut])
-def directory_search(request, q: str = Field("", max_length=100)):
+def directory_search(request, q: str = Query("", max_length=100)):
     """"Who do I ask about X": people whose responsibilities, name, title or team match."""
     require_perm(request.user, Perm.VIEW_RECORDS)
     return [
