@@ -234,7 +234,9 @@ def demo_company_load(*, contacts: int, seed: int, now: datetime, progress=None)
     with transaction.atomic():
         ids = dict(Contact.objects.values_list("email", "id"))
         account_of = dict(Contact.objects.values_list("id", "account_id"))
-        records = [(ids[person.email], person) for person, _ in people]
+        # Duplicate detection may fold a generated person into one already captured (same name at
+        # the same company); that person's history then belongs to the record that survived.
+        records = [(ids[person.email], person) for person, _ in people if person.email in ids]
         _plan_history(rng, records, campaigns, now=now)
         summary.stage_changes = _write_history(records, reps, now=now)
         summary.opportunities = _write_opportunities(rng, records, reps, account_of, now=now)
