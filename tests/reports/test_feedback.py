@@ -74,11 +74,11 @@ def test_a_large_shift_in_who_buys_is_flagged_and_a_small_one_is_not():
 def test_drift_against_the_ideal_customer_profile_uses_a_registered_profile():
     for _ in range(6):
         _won("Retail", 20, "Owner", 10)
-    register_icp_provider(lambda: {"industry": {"software": 0.8, "retail": 0.2}})
+    scoring_profile = register_icp_provider(lambda: {"industry": {"software": 0.8, "retail": 0.2}})
     try:
         drift = customer_mix_drift(period=MARCH)
     finally:
-        register_icp_provider(None)
+        register_icp_provider(scoring_profile)
     industry = drift["dimensions"][0]
     assert industry["vs_icp"] == pytest.approx(0.8) and industry["flag_icp"]
     assert industry["chi_square_vs_icp"] == pytest.approx((0 - 4.8) ** 2 / 4.8 + (6 - 1.2) ** 2 / 1.2)

@@ -71,12 +71,17 @@ def change_feeds() -> dict[str, Callable[..., list[ChangeItem]]]:
     return dict(_CHANGE_FEEDS)
 
 
-def register_icp_provider(provider: Callable[[], dict[str, dict[str, float]]] | None) -> None:
+def register_icp_provider(
+    provider: Callable[[], dict[str, dict[str, float]]] | None,
+) -> Callable[[], dict[str, dict[str, float]]] | None:
     """``provider() -> {"industry": {"software": 0.6, ...}, "size": {...}, "title": {...}}``:
-    the ideal customer profile as expected shares per dimension (scoring owns the profile)."""
+    the ideal customer profile as expected shares per dimension (scoring owns the profile).
+    Returns the provider it replaces, so a caller can put it back."""
+    previous = _ICP_PROVIDER[0] if _ICP_PROVIDER else None
     _ICP_PROVIDER.clear()
     if provider is not None:
         _ICP_PROVIDER.append(provider)
+    return previous
 
 
 def icp_profile() -> dict[str, dict[str, float]] | None:

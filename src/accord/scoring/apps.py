@@ -6,6 +6,15 @@ class ScoringConfig(AppConfig):
     label = "scoring"
 
     def ready(self) -> None:
+        # The live model's fit rules are the ideal customer profile the reports measure drift against.
+        try:
+            from accord.reports.providers import register_icp_provider
+        except ImportError:  # reports not installed: nothing to feed
+            pass
+        else:
+            from accord.scoring.queries import ideal_customer_profile
+
+            register_icp_provider(ideal_customer_profile)
         # The score panel on the contact's 360° page, through crm's panel registry.
         try:
             from accord.crm import panels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, QuerySet
@@ -11,11 +12,13 @@ from accord.crm.models import Contact
 from accord.scoring.models import (
     ContactScore,
     ModelStatus,
+    RuleKind,
     ScoreHistory,
     ScoringApproval,
     ScoringAudit,
     ScoringComment,
     ScoringModel,
+    ScoringRule,
 )
 
 HISTORY_POINTS = 60
@@ -123,3 +126,56 @@ def contact_score_panel_context(contact: Contact, user) -> dict | None:
         return None
     panel = contact_score_panel(contact)
     return {"contact": panel.contact, "detail": panel.detail, "model": panel.model, "chart": panel.chart, "history": panel.history}
+
+
+def ideal_customer_profile() -> dict[str, dict[str, float]] | None:
+    """The live model's positive fit rules read as the customer mix both teams aim for.
+
+    The fit rules *are* the ideal customer profile Marketing and Sales approved together, so the
+    reports compare won customers against them rather than against a second, separately kept
+    profile. Per dimension the reports track (industry, company size, job function), each value a
+    positive fit rule targets gets that rule's points as weight, and the weights become shares.
+    A dimension no fit rule talks about is left out (no expectation, so no drift against it).
+    """
+    from accord.reports.queries import title_function
+    from accord.reports.segments import MIDMARKET_MAX, SMB_MAX
+
+    # The size bands the reports group won customers by, as (band, lowest, highest) employees.
+    size_bands = (("smb", 1, SMB_MAX), ("midmarket", SMB_MAX + 1, MIDMARKET_MAX), ("enterprise", MIDMARKET_MAX + 1, None))
+
+    model = active_model_get()
+    if model is None:
+        return None
+    weights: dict[str, dict[str, float]] = {"industry": {}, "size": {}, "title": {}}
+    for rule in ScoringRule.objects.filter(model=model, kind=RuleKind.FIT, points__gt=0).only(
+        "field", "operator", "value", "points"
+    ):
+        for dimension, value in _profile_values(rule.field, rule.operator, rule.value, title_function, size_bands):
+            bucket = weights[dimension]
+            bucket[value] = bucket.get(value, 0.0) + rule.points
+    profile = {}
+    for dimension, bucket in weights.items():
+        total = sum(bucket.values())
+        if total:
+            profile[dimension] = {value: weight / total for value, weight in sorted(bucket.items())}
+    return profile or None
+
+
+def _profile_values(field_name: str, operator: str, value, title_function, size_bands) -> list[tuple[str, str]]:
+    """(dimension, value) pairs one fit rule targets, in the reports' vocabulary."""
+    if field_name == "industry" and operator == "in":
+        return [("industry", str(v).strip().lower()) for v in value or [] if str(v).strip()]
+    if field_name == "employee_count" and operator == "between":
+        low, high = (list(value or []) + [None, None])[:2]
+        low = 1 if low is None else low
+        return [
+            ("size", band)
+            for band, band_low, band_high in size_bands
+            if (high is None or band_low <= high) and (band_high is None or low <= band_high)
+        ]
+    if field_name == "job_title":
+        # "contains" lists words; "matches" is a pattern whose alternatives are words too.
+        words = value if isinstance(value, list) else re.split(r"[|()]", str(value or ""))
+        functions = {title_function(re.sub(r"[^\w ]", " ", str(word)).strip()) for word in words}
+        return [("title", f) for f in sorted(functions - {"other", "unknown"})]
+    return []
