@@ -10,64 +10,21 @@ Figures:
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accord.bench import Figure, benchmark
+from accord.bench.scratch import scratch_database
 
 OPEN = 100_000
 DUE = 10_000
 REPS = 20
 BATCH = 1000
-
-
-@contextmanager
-def _scratch_database(database_url: str):
-    """Point the default connection at a new, migrated database; drop it afterwards."""
-    from accord.core.env import parse_database_url
-
-    original = dict(connections.settings["default"])
-    with tempfile.TemporaryDirectory(prefix="accord-bench-sla-") as folder:
-        config = parse_database_url(database_url, Path(folder) / "bench.sqlite3")
-        is_pg = config["ENGINE"].endswith("postgresql")
-        if is_pg:
-            config["NAME"] = f"{config['NAME']}_bench_sla"
-            _pg_admin(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-            _pg_admin(config, f'CREATE DATABASE "{config["NAME"]}"')
-        _use(config)
-        try:
-            call_command("migrate", verbosity=0, interactive=False)
-            yield is_pg
-        finally:
-            connections.close_all()
-            _use(original)
-            if is_pg:
-                _pg_admin(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-
-
-def _use(config: dict) -> None:
-    connections["default"].close()
-    connections.settings["default"] = {**connections.settings["default"], **config}
-    del connections["default"]
-
-
-def _pg_admin(config: dict, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        dbname="postgres", user=config.get("USER") or None, password=config.get("PASSWORD") or None,
-        host=config.get("HOST") or None, port=config.get("PORT") or None, autocommit=True,
-    ) as admin:
-        admin.execute(statement)
 
 
 def _populate(stdout, size: int, due: int, moment: datetime):
@@ -148,7 +105,8 @@ def sla(*, stdout, size: int | None = None, database_url: str = "", **_) -> list
     size = size or OPEN
     due = max(1, size // 10)
     figures: list[Figure] = []
-    with _scratch_database(database_url) as is_pg:
+    with scratch_database(database_url, name="bench_sla") as vendor:
+        is_pg = vendor == "postgresql"
         engine = "PostgreSQL" if is_pg else "SQLite"
         moment = datetime.now(UTC)
         _populate(stdout, size, due, moment)

@@ -16,18 +16,15 @@ import json
 import os
 import resource
 import statistics
-import tempfile
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from pathlib import Path
 from time import perf_counter
 
 import numpy as np
-from django.core.management import call_command
-from django.db import connection, connections, models, transaction
+from django.db import connection, models, transaction
 
 from accord.bench import Figure, benchmark
+from accord.bench.scratch import scratch_database
 
 PANEL_LIMIT_MS = 300.0
 DEFAULT_CONTACTS = 1_000_000
@@ -41,51 +38,6 @@ INDUSTRIES = ["software", "retail", "finance", "healthcare", "manufacturing", "e
 TITLES = ["Head of Marketing", "VP Sales", "CTO", "Software Engineer", "CFO", "Operations Manager", "Founder", ""]
 
 
-# -- scratch database ---------------------------------------------------------------------
-@contextmanager
-def _scratch(database_url: str):
-    """Point the default connection at a new, migrated database; drop it afterwards."""
-    from accord.core.env import parse_database_url
-
-    original = dict(connections.settings["default"])
-    with tempfile.TemporaryDirectory(prefix="accord-bench-reports-") as folder:
-        config = parse_database_url(database_url, Path(folder) / "bench.sqlite3")
-        is_pg = config["ENGINE"].endswith("postgresql")
-        if is_pg:
-            config["NAME"] = f"{config['NAME']}_bench_reports"
-            _pg_admin(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-            _pg_admin(config, f'CREATE DATABASE "{config["NAME"]}"')
-        _use(config)
-        try:
-            call_command("migrate", verbosity=0, interactive=False)
-            yield connection.vendor
-        finally:
-            _use(original)
-            if is_pg:
-                _pg_admin(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-
-
-def _use(config: dict) -> None:
-    connections["default"].close()
-    connections.settings["default"] = {**connections.settings["default"], **config}
-    del connections["default"]
-
-
-def _pg_admin(config: dict, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        dbname="postgres",
-        user=config.get("USER") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-        password=config.get("PASSWORD") or None,
-        autocommit=True,
-    ) as admin:
-        admin.execute(statement)
-
-
-# -- bulk generation ----------------------------------------------------------------------
 def _times(epoch: np.ndarray) -> list[str]:
     """Epoch seconds → 'YYYY-MM-DD HH:MM:SS' (UTC), the text both engines read."""
     text = np.datetime_as_string(epoch.astype("datetime64[s]"), unit="s")
@@ -434,7 +386,7 @@ def run(*, stdout, size: int | None = None, database_url: str = "", seconds=None
     if "postgresql" in engines and database_url.startswith(("postgres://", "postgresql://")):
         targets.append(database_url)
     for url in targets:
-        with _scratch(url) as vendor:
+        with scratch_database(url, name="bench_reports") as vendor:
             figures += _measure(vendor, contacts=contacts, stdout=stdout)
     figures.append(Figure("peak memory (whole run)", round(_peak_mb(), 1), "MB"))
     return figures

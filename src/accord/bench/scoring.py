@@ -15,64 +15,19 @@ from __future__ import annotations
 
 import resource
 import statistics
-import tempfile
 import time
 import tracemalloc
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from accord.bench import Figure, benchmark
+from accord.bench.scratch import scratch_database
 
 TOUCHES_PER_CONTACT = 10
 INCREMENTAL_RUNS = 50
-
-
-@contextmanager
-def _scratch_database(database_url: str):
-    """The default connection pointed at a new, migrated database, dropped afterwards."""
-    from accord.core.env import parse_database_url
-
-    original = dict(connections.settings["default"])
-    with tempfile.TemporaryDirectory(prefix="accord-bench-scoring-") as folder:
-        config = parse_database_url(database_url, Path(folder) / "bench.sqlite3")
-        postgres = config["ENGINE"].endswith("postgresql")
-        if postgres:
-            config["NAME"] = f"{config['NAME']}_bench_scoring"
-            _pg_admin(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-            _pg_admin(config, f'CREATE DATABASE "{config["NAME"]}"')
-
-        def switch(settings: dict) -> None:
-            connections["default"].close()
-            connections.settings["default"] = {**connections.settings["default"], **settings}
-            del connections["default"]
-
-        switch(config)
-        try:
-            call_command("migrate", verbosity=0, interactive=False)
-            yield
-        finally:
-            switch(original)
-            if postgres:
-                _pg_admin(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-
-
-def _pg_admin(config: dict, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        dbname="postgres",
-        user=config.get("USER") or None,
-        host=config.get("HOST") or None,
-        port=config.get("PORT") or None,
-        password=config.get("PASSWORD") or None,
-        autocommit=True,
-    ) as admin:
-        admin.execute(statement)
 
 
 INDUSTRIES = ["software", "finance", "retail", "health", "education", "manufacturing", "media", "logistics"]
@@ -239,7 +194,7 @@ def run(*, stdout, size=None, database_url="", **_):
 
     size = size or 100_000
     rng = np.random.default_rng(7)
-    with _scratch_database(database_url):
+    with scratch_database(database_url, name="bench_scoring"):
         stdout.write(f"Generating {size:,} contacts and {size * TOUCHES_PER_CONTACT:,} touchpoints on {connection.vendor}…")
         t0 = time.perf_counter()
         data = _generate(size, rng, stdout)
