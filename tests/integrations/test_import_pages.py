@@ -105,3 +105,11 @@ def test_the_import_list_uses_a_fixed_number_of_queries(client, manager, django_
         response = client.get(reverse("import_start"))
     assert response.status_code == 200
     assert "f29.csv" in response.content.decode()
+
+
+def test_the_import_link_is_shown_only_to_roles_that_may_import(client, marketer, rep):
+    client.force_login(rep)
+    assert client.get(reverse("import_start")).status_code == 403
+    assert 'href="/import/"' not in client.get("/contacts/").content.decode()
+    client.force_login(marketer)
+    assert 'href="/import/"' in client.get("/contacts/").content.decode()

@@ -13,3 +13,11 @@ def querystring_with(context, name, value):
     params = context["request"].GET.copy()
     params[name] = value
     return params.urlencode()
+
+
+@register.filter
+def may(user, perm_name: str) -> bool:
+    """``{% if user|may:"import_contacts" %}``: show a link only to roles that may follow it."""
+    from accord.core.permissions import Perm, has_perm
+
+    return has_perm(user, Perm(perm_name))
