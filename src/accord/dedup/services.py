@@ -179,9 +179,12 @@ def suggestions_record(
         elif current.status == SuggestionStatus.PENDING:
             current.probability, current.weight, current.levels, current.updated_at = probability, weight, levels, moment
             refresh.append(current)
-    _suggestions_insert(new, kind=kind, source=source, moment=moment)
-    if refresh:
-        Suggestion.objects.bulk_update(refresh, ["probability", "weight", "levels", "updated_at"], batch_size=1000)
+    # One transaction: a whole scan's pairs land together (or not at all), and SQLite commits
+    # once instead of once per thousand rows.
+    with transaction.atomic():
+        _suggestions_insert(new, kind=kind, source=source, moment=moment)
+        if refresh:
+            Suggestion.objects.bulk_update(refresh, ["probability", "weight", "levels", "updated_at"], batch_size=1000)
     return len(new)
 
 
