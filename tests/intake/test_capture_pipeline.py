@@ -9,6 +9,9 @@ from accord.core.clock import now
 from accord.core.errors import ValidationFailed
 from accord.crm.models import Account, Contact, StageChange
 from accord.intake.leads import lead_from_mapping
+from accord.dedup.keys import blocking_keys
+from accord.dedup.models import MatchKey
+from accord.dedup.queries import person_from_contact
 from accord.intake.services import contact_capture, leads_capture_bulk
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +148,25 @@ def test_bulk_capture_with_dedupe_keys_records_each_row_once_when_run_again():
     again = leads_capture_bulk(leads=rows)
     assert (first.created, again.created, again.updated, again.unchanged) == (20, 0, 0, 20)
     assert Touchpoint.objects.count() == 20
+
+
+def test_the_match_keys_of_captured_contacts_are_those_of_the_contacts_as_stored():
+    existing = contact_capture(lead=lead(email="old@acme.com", first_name="Olga", company="Acme Inc")).contact
+    rows = [
+        (0, lead(email="ann.lee@acme.com", first_name="Ann", last_name="Lee", phone="(415) 555-2671", city="Austin",
+                 postcode="78701", street="1 Main Street", birth_date="1980-02-03", company="ACME")),
+        (1, lead(email="bo@globex.com", first_name="Bo", last_name="Li", company="Globex", external_id="X-9")),
+        (2, lead(email="old@acme.com", last_name="Olsen", state="TX")),  # a known contact, changed
+        (3, lead(email="cy@gmail.com", first_name="Cy")),  # no company: no account
+    ]
+    leads_capture_bulk(leads=rows)
+    stored = {
+        contact.pk: sorted(blocking_keys(person_from_contact(contact)))
+        for contact in Contact.objects.select_related("account")
+    }
+    indexed: dict[int, list[str]] = {}
+    for contact_id, key in MatchKey.objects.values_list("contact_id", "key"):
+        indexed.setdefault(contact_id, []).append(key)
+    assert {pk: sorted(keys) for pk, keys in indexed.items()} == stored
+    assert any(key.startswith("c:acme") for key in stored[existing.pk])
+    assert len(stored) == 4
