@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
+import phonenumbers
 import pytest
 
 from accord.campaigns.models import Campaign, Touchpoint
 from accord.core.clock import now
 from accord.core.errors import ValidationFailed
 from accord.crm.models import Account, Contact, StageChange
-from accord.intake.leads import lead_from_mapping
+from accord.core.normalize import InvalidValue, normalize_phone
+from accord.intake.leads import lead_from_mapping, phone_e164
 from accord.dedup.keys import blocking_keys
 from accord.dedup.models import MatchKey
 from accord.dedup.queries import person_from_contact
@@ -170,3 +173,28 @@ def test_the_match_keys_of_captured_contacts_are_those_of_the_contacts_as_stored
     assert {pk: sorted(keys) for pk, keys in indexed.items()} == stored
     assert any(key.startswith("c:acme") for key in stored[existing.pk])
     assert len(stored) == 4
+
+
+def _either(normalize, value):
+    try:
+        return normalize(value)
+    except InvalidValue as problem:
+        return ("refused", str(problem))
+
+
+def test_the_e164_shortcut_answers_exactly_as_the_full_phone_parse():
+    # Random E.164-shaped numbers under every calling code, valid or not, plus the cases parse
+    # reads specially (a national prefix after the code, Italy's leading zero, a non-geographic code).
+    rng = random.Random(7)
+    values = ["+14155552671", "+114155552671", "+390612345678", "+442079460000", "+4402079460000", "+80012345678",
+              "+1415555267", "+999123456789", "  +14155552671 "]
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for _ in range(30):
+            values.append(f"+{code}" + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 15 - len(str(code))))))
+    for value in values:
+        full = _either(lambda v: normalize_phone(v, "US"), value)
+        assert _either(lambda v: phone_e164(v, "US"), value) == full, value
+    assert phone_e164("+14155552671", "US") == "+14155552671"
+    assert phone_e164("(415) 555-2671", "US") == "+14155552671"
+    with pytest.raises(InvalidValue):
+        phone_e164("+1415555", "US")
