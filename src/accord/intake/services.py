@@ -461,7 +461,10 @@ def _resolve_accounts(
         return {}
     domains = {o.lead.company_domain for o in wanting if o.lead.company_domain}
     names = {o.lead.company_name.lower() for o in wanting if not o.lead.company_domain and o.lead.company_name}
-    by_domain = {a.domain: a for a in Account.objects.filter(domain__in=domains)} if domains else {}
+    # "Not empty" repeats the condition of the partial unique index on domain, so that the
+    # database searches that index instead of reading every account (SQLite does not infer it
+    # from the IN list).
+    by_domain = {a.domain: a for a in Account.objects.filter(domain__in=domains).exclude(domain="").order_by()} if domains else {}
     by_name: dict[str, Account] = {}
     if names:
         for account in Account.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=names).order_by("id"):
@@ -512,7 +515,12 @@ def _resolve_accounts(
 def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign], *, actor_id, actor_team, moment) -> list[CaptureOutcome]:
     """The touchpoint values of each lead that records one; returns those leads' outcomes."""
     keys = {o.lead.dedupe_key for o in live if o.lead.dedupe_key}
-    seen = set(Touchpoint.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)) if keys else set()
+    # "Not empty" lets the database use the partial unique index on dedupe_key (see _resolve_accounts).
+    seen = (
+        set(Touchpoint.objects.filter(dedupe_key__in=keys).exclude(dedupe_key="").order_by().values_list("dedupe_key", flat=True))
+        if keys
+        else set()
+    )
     default_team = actor_team or Team.MARKETING
     recording = []
     for outcome in live:
