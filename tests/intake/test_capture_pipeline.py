@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import phonenumbers
 import pytest
+from django.db import transaction
 
 from accord.campaigns.models import Campaign, Touchpoint
 from accord.core.clock import now
@@ -15,6 +16,7 @@ from accord.intake.leads import lead_from_mapping, phone_e164
 from accord.dedup.keys import blocking_keys
 from accord.dedup.models import MatchKey
 from accord.dedup.queries import person_from_contact
+from accord.intake.bulk_insert import rows_insert
 from accord.intake.services import contact_capture, leads_capture_bulk
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +200,16 @@ def test_the_e164_shortcut_answers_exactly_as_the_full_phone_parse():
     assert phone_e164("(415) 555-2671", "US") == "+14155552671"
     with pytest.raises(InvalidValue):
         phone_e164("+1415555", "US")
+
+
+def test_bulk_insert_returns_the_id_of_each_row_in_order():
+    moment = now()
+    Account.objects.create(name="Before", created_at=moment, updated_at=moment)
+    names = [f"Company {i}" for i in range(2500)]  # more than one statement's worth of rows
+    with transaction.atomic():
+        ids = rows_insert(
+            model=Account, columns=("name", "domain", "industry", "country", "website", "created_at", "updated_at"),
+            rows=[(name, f"c{i}.example", "", "", "", moment, moment) for i, name in enumerate(names)], returning_ids=True,
+        )
+    assert len(set(ids)) == 2500
+    assert dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) == dict(zip(ids, names))

@@ -25,11 +25,25 @@ def _preparers(fields, connection):
     for field in fields:
         if connection.vendor == "sqlite" and type(field) is models.DateTimeField:
             prepare.append(_sqlite_datetime(connection.timezone))
+        elif isinstance(field, models.JSONField):
+            prepare.append(_json_adapter(field, connection))
         elif isinstance(field, _PREPARED_TYPES):
             prepare.append(lambda value, field=field: field.get_db_prep_save(value, connection))
         else:
             prepare.append(None)
     return prepare
+
+
+def _json_adapter(field, connection):
+    """The field's own preparation; the empty object most rows carry is prepared once."""
+    empty = field.get_db_prep_save({}, connection)
+
+    def adapt(value):
+        if type(value) is dict and not value:
+            return empty
+        return field.get_db_prep_save(value, connection)
+
+    return adapt
 
 
 def rows_insert(
@@ -62,6 +76,8 @@ def rows_insert(
         if connection.vendor == "sqlite" and not returning_ids:
             cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES {row_sql}", prepared)
             return ids
+        if connection.vendor == "sqlite" and connection.in_atomic_block and isinstance(meta.pk, models.AutoField):
+            return _sqlite_insert_numbered(cursor, table, column_sql, row_sql, prepared, quote(meta.pk.column))
         limit = _ROWS_PER_STATEMENT
         if connection.vendor == "sqlite":
             limit = max(1, min(limit, _sqlite_max_params(connection) // len(fields)))
@@ -73,6 +89,25 @@ def rows_insert(
             if returning_ids:
                 ids.extend(row[0] for row in cursor.fetchall())
     return ids
+
+
+def _sqlite_insert_numbered(cursor, table: str, column_sql: str, row_sql: str, rows, pk_column: str) -> list[int]:
+    """One prepared INSERT over all rows, then their ids.
+
+    Inside a transaction SQLite holds the write lock from the first insert on, so nobody else
+    inserts in between and the rows get consecutive ids ending at ``last_insert_rowid()``. The
+    count of rows in that range proves it; a multi-row ``VALUES … RETURNING`` statement, which
+    SQLite parses anew for every chunk, is the slower way to learn them.
+    """
+    cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES {row_sql}", rows)
+    cursor.execute("SELECT last_insert_rowid()")
+    (last,) = cursor.fetchone()
+    first = last - len(rows) + 1
+    cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {pk_column} BETWEEN %s AND %s", [first, last])
+    (count,) = cursor.fetchone()
+    if count != len(rows):
+        raise RuntimeError(f"{table}: {len(rows)} rows inserted but {count} ids in {first}..{last}")
+    return list(range(first, last + 1))
 
 
 def rows_update(*, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
