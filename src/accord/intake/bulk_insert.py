@@ -10,11 +10,12 @@ stored is exactly what the ORM would store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 
 _PREPARED_TYPES = (models.DateTimeField, models.DateField, models.DecimalField, models.JSONField, models.TimeField)
 _ROWS_PER_STATEMENT = 1000
@@ -160,3 +161,28 @@ def _sqlite_max_params(connection) -> int:
         return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     except (AttributeError, sqlite3.Error):
         return 999
+
+
+@contextmanager
+def checkpoints_spaced(*, pages: int = 16384, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """On SQLite, let the write-ahead log grow to ``pages`` pages between checkpoints while a bulk
+    write commits batch after batch, and checkpoint once at the end.
+
+    By default SQLite copies the log into the database after every commit that leaves more than
+    1,000 pages in it: each batch of an import would rewrite (and sync) the same index pages
+    again. Other connections keep their own setting; nothing changes elsewhere.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -34,7 +34,7 @@ from accord.core.models import Team
 from accord.crm.lifecycle import MoveRefused, Stage, check_move, is_forward
 from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
-from accord.intake.bulk_insert import rows_insert, rows_update
+from accord.intake.bulk_insert import checkpoints_spaced, rows_insert, rows_update
 from accord.intake.leads import LeadInput
 from accord.dedup.keys import Person
 from accord.dedup.services import capture_followup, scan_request
@@ -216,12 +216,13 @@ def leads_capture_bulk(
             on_batch(len(batch))
         batch.clear()
 
-    for item in leads:
-        batch.append(item)
-        if len(batch) >= batch_size:
+    with checkpoints_spaced():
+        for item in leads:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
     if summary.created:
         # New records may duplicate each other or older ones in ways only the whole base shows.
         scan_request(actor=actor, reason="after an import")
