@@ -134,11 +134,18 @@ def _e164_checked(value: str) -> str | None:
     prefix = _national_prefix(code)
     if prefix is None or (prefix and prefix.match(national)):
         return None  # no metadata, or parse might strip a national prefix or carrier code
-    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-    if not phonenumbers.is_possible_number(number):
+    if not _possible_length(code, len(national)):
         return None
-    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return formatted if formatted == value else None
+    # E.164 is "+", the calling code and the national significant number, which here (no
+    # leading zero, nothing stripped) is ``national`` itself: the value as given.
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _possible_length(code: int, length: int) -> bool:
+    """phonenumbers' own is_possible_number, which looks only at the number's length (its
+    documented contract), so one answer serves every number of that length under that code."""
+    return phonenumbers.is_possible_number(phonenumbers.PhoneNumber(country_code=code, national_number=int("9" * length)))
 
 
 @lru_cache(maxsize=512)
