@@ -40,6 +40,7 @@ from accord.dedup.models import (
     SuggestionStatus,
 )
 from accord.dedup.queries import current_parameters, distinct_pairs, forget_parameters, people_by_id, people_iter
+from accord.intake.bulk_insert import rows_insert
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,12 @@ def match_keys_refresh(*, contact_ids: Iterable[int], people: Mapping[int, Perso
         for offset in range(0, len(ids), _KEY_CHUNK):
             chunk = ids[offset : offset + _KEY_CHUNK]
             cursor.execute(f"DELETE FROM {table} WHERE contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
-        cursor.executemany(
-            f"INSERT INTO {table} (contact_id, {quote('key')}) VALUES (%s, %s)",
-            [(cid, key) for cid, person in found.items() for key in blocking_keys(person)],
-        )
+    # Plain tuples, one prepared statement on SQLite and COPY on PostgreSQL (see rows_insert).
+    rows_insert(
+        model=MatchKey,
+        columns=("contact_id", "key"),
+        rows=[(cid, key) for cid, person in found.items() for key in blocking_keys(person)],
+    )
 
 
 _KEY_CHUNK = 900
