@@ -164,17 +164,27 @@ def test_the_match_keys_of_captured_contacts_are_those_of_the_contacts_as_stored
         (2, lead(email="old@acme.com", last_name="Olsen", state="TX")),  # a known contact, changed
         (3, lead(email="cy@gmail.com", first_name="Cy")),  # no company: no account
     ]
+
+    def stored_and_indexed():
+        stored = {
+            contact.pk: sorted(blocking_keys(person_from_contact(contact)))
+            for contact in Contact.objects.select_related("account")
+        }
+        indexed: dict[int, list[str]] = {}
+        for contact_id, key in MatchKey.objects.values_list("contact_id", "key"):
+            indexed.setdefault(contact_id, []).append(key)
+        return stored, {pk: sorted(keys) for pk, keys in indexed.items()}
+
     leads_capture_bulk(leads=rows)
-    stored = {
-        contact.pk: sorted(blocking_keys(person_from_contact(contact)))
-        for contact in Contact.objects.select_related("account")
-    }
-    indexed: dict[int, list[str]] = {}
-    for contact_id, key in MatchKey.objects.values_list("contact_id", "key"):
-        indexed.setdefault(contact_id, []).append(key)
-    assert {pk: sorted(keys) for pk, keys in indexed.items()} == stored
+    stored, indexed = stored_and_indexed()
+    assert indexed == stored
     assert any(key.startswith("c:acme") for key in stored[existing.pk])
     assert len(stored) == 4
+    # Captured again, one with a new job title only, one with a new surname: the index follows.
+    leads_capture_bulk(leads=[*rows, (4, lead(email="bo@globex.com", job_title="CTO")), (5, lead(email="cy@gmail.com", last_name="Yu"))])
+    stored, indexed = stored_and_indexed()
+    assert indexed == stored
+    assert any(key.startswith("n:") for key in stored[Contact.objects.get(email="cy@gmail.com").pk])
 
 
 def _either(normalize, value):

@@ -37,12 +37,17 @@ from accord.handoff.services import handoffs_open_for
 from accord.intake.bulk_insert import checkpoints_spaced, rows_insert, rows_update
 from accord.intake.leads import LeadInput
 from accord.dedup.keys import Person
+from accord.dedup.queries import PERSON_COLUMNS
 from accord.dedup.services import capture_followup, scan_request
 from accord.intake.matching import get_matcher
 from accord.scoring.services import scores_rescore
 
 DEFAULT_BATCH_SIZE = 2000
 _ACCOUNT_FILLABLE = ("industry", "employee_count", "annual_revenue", "country")
+# The contact fields duplicate detection reads a person from (its account by name and domain).
+_KEYED_FIELDS = frozenset(
+    "account_id" if name.startswith("account__") else name for name in PERSON_COLUMNS if name != "id"
+)
 
 
 def _insert_columns(model) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -381,7 +386,13 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
         outcome._touchpoint_id = pk
     _add_interests(live, actor_id=actor_id, moment=moment)
     capture_followup(
-        contact_ids={record.pk for record in records.values()},
+        # A known contact's match keys change only with the fields they are made of: one that
+        # only gained a touchpoint (every row of a file imported again) keeps its keys.
+        contact_ids={
+            record.pk
+            for key, record in records.items()
+            if isinstance(record, _NewContact) or not changed[key].isdisjoint(_KEYED_FIELDS)
+        },
         # New contacts are indexed from the values just written; only known ones are read back.
         people={record.pk: record.person() for record in new_records},
         review=[(records[key].pk, contact_id, probability, levels) for key, contact_id, probability, levels in review],
