@@ -26,6 +26,8 @@ def _preparers(fields, connection):
     for field in fields:
         if connection.vendor == "sqlite" and type(field) is models.DateTimeField:
             prepare.append(_sqlite_datetime(connection.timezone))
+        elif type(field) is models.DateTimeField:
+            prepare.append(_remembered(field, connection))
         elif isinstance(field, models.JSONField):
             prepare.append(_json_adapter(field, connection))
         elif isinstance(field, _PREPARED_TYPES):
@@ -33,6 +35,23 @@ def _preparers(fields, connection):
         else:
             prepare.append(None)
     return prepare
+
+
+def _remembered(field, connection):
+    """The field's own preparation, once per distinct value: a batch stamps most rows with the
+    same moment, and each preparation looks the time-zone setting up again."""
+    seen: dict = {}
+
+    def adapt(value):
+        if value is None:
+            return None
+        try:
+            return seen[value]
+        except KeyError:
+            prepared = seen[value] = field.get_db_prep_save(value, connection)
+            return prepared
+
+    return adapt
 
 
 def _json_adapter(field, connection):
