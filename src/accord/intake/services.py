@@ -473,11 +473,10 @@ def _resolve_accounts(
         return {}
     domains = {o.lead.company_domain for o in wanting if o.lead.company_domain}
     names = {o.lead.company_name.lower() for o in wanting if not o.lead.company_domain and o.lead.company_name}
-    # "Not empty" repeats the condition of the partial unique index on domain, so that the
-    # database searches that index instead of reading every account (SQLite does not infer it
-    # from the IN list).
     # Only what this step reads or fills: converting every date of every account found costs more
-    # than finding it.
+    # than finding it. "Not empty" repeats the condition of the partial unique index on domain,
+    # so that the database searches that index instead of reading every account (neither SQLite
+    # nor PostgreSQL infers it from a long IN list).
     found = Account.objects.only("id", "name", "domain", *_ACCOUNT_FILLABLE)
     by_domain = {a.domain: a for a in found.filter(domain__in=domains).exclude(domain="").order_by()} if domains else {}
     by_name: dict[str, Account] = {}
