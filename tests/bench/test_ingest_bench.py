@@ -28,3 +28,15 @@ def test_the_ingest_benchmark_runs_at_a_tiny_size_and_reports_every_figure(tmp_p
     assert p50["limit"] == 15 and p50["details"]["requests"] > 0 and p50["details"]["errors"] == 0
     assert "POST /api/capture throughput (SQLite)" in figures
     assert "met" in out.getvalue()
+
+
+def test_the_benchmark_rows_are_all_different_people():
+    # Every row must become a contact of its own, whatever the matcher folds together: no two
+    # rows share a name, an email or a phone.
+    from accord.bench.ingest import bench_rows
+
+    rows = bench_rows(60_000)
+    assert len({(row["first_name"], row["last_name"]) for row in rows}) == 60_000
+    assert len({row["email"] for row in rows}) == 60_000
+    assert len({row["phone"] for row in rows}) == 60_000
+    assert len({row["company"] for row in rows}) == 12_000

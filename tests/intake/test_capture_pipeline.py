@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
+import phonenumbers
 import pytest
+from django.db import transaction
 
 from accord.campaigns.models import Campaign, Touchpoint
 from accord.core.clock import now
 from accord.core.errors import ValidationFailed
 from accord.crm.models import Account, Contact, StageChange
-from accord.intake.leads import lead_from_mapping
+from accord.core.normalize import InvalidValue, normalize_phone
+from accord.intake.leads import lead_from_mapping, phone_e164
+from accord.dedup.keys import blocking_keys
+from accord.dedup.models import MatchKey
+from accord.dedup.queries import person_from_contact
+from accord.intake.bulk_insert import rows_insert
 from accord.intake.services import contact_capture, leads_capture_bulk
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +153,73 @@ def test_bulk_capture_with_dedupe_keys_records_each_row_once_when_run_again():
     again = leads_capture_bulk(leads=rows)
     assert (first.created, again.created, again.updated, again.unchanged) == (20, 0, 0, 20)
     assert Touchpoint.objects.count() == 20
+
+
+def test_the_match_keys_of_captured_contacts_are_those_of_the_contacts_as_stored():
+    existing = contact_capture(lead=lead(email="old@acme.com", first_name="Olga", company="Acme Inc")).contact
+    rows = [
+        (0, lead(email="ann.lee@acme.com", first_name="Ann", last_name="Lee", phone="(415) 555-2671", city="Austin",
+                 postcode="78701", street="1 Main Street", birth_date="1980-02-03", company="ACME")),
+        (1, lead(email="bo@globex.com", first_name="Bo", last_name="Li", company="Globex", external_id="X-9")),
+        (2, lead(email="old@acme.com", last_name="Olsen", state="TX")),  # a known contact, changed
+        (3, lead(email="cy@gmail.com", first_name="Cy")),  # no company: no account
+    ]
+
+    def stored_and_indexed():
+        stored = {
+            contact.pk: sorted(blocking_keys(person_from_contact(contact)))
+            for contact in Contact.objects.select_related("account")
+        }
+        indexed: dict[int, list[str]] = {}
+        for contact_id, key in MatchKey.objects.values_list("contact_id", "key"):
+            indexed.setdefault(contact_id, []).append(key)
+        return stored, {pk: sorted(keys) for pk, keys in indexed.items()}
+
+    leads_capture_bulk(leads=rows)
+    stored, indexed = stored_and_indexed()
+    assert indexed == stored
+    assert any(key.startswith("c:acme") for key in stored[existing.pk])
+    assert len(stored) == 4
+    # Captured again, one with a new job title only, one with a new surname: the index follows.
+    leads_capture_bulk(leads=[*rows, (4, lead(email="bo@globex.com", job_title="CTO")), (5, lead(email="cy@gmail.com", last_name="Yu"))])
+    stored, indexed = stored_and_indexed()
+    assert indexed == stored
+    assert any(key.startswith("n:") for key in stored[Contact.objects.get(email="cy@gmail.com").pk])
+
+
+def _either(normalize, value):
+    try:
+        return normalize(value)
+    except InvalidValue as problem:
+        return ("refused", str(problem))
+
+
+def test_the_e164_shortcut_answers_exactly_as_the_full_phone_parse():
+    # Random E.164-shaped numbers under every calling code, valid or not, plus the cases parse
+    # reads specially (a national prefix after the code, Italy's leading zero, a non-geographic code).
+    rng = random.Random(7)
+    values = ["+14155552671", "+114155552671", "+390612345678", "+442079460000", "+4402079460000", "+80012345678",
+              "+1415555267", "+999123456789", "  +14155552671 "]
+    for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
+        for _ in range(30):
+            values.append(f"+{code}" + "".join(rng.choice("0123456789") for _ in range(rng.randint(3, 15 - len(str(code))))))
+    for value in values:
+        full = _either(lambda v: normalize_phone(v, "US"), value)
+        assert _either(lambda v: phone_e164(v, "US"), value) == full, value
+    assert phone_e164("+14155552671", "US") == "+14155552671"
+    assert phone_e164("(415) 555-2671", "US") == "+14155552671"
+    with pytest.raises(InvalidValue):
+        phone_e164("+1415555", "US")
+
+
+def test_bulk_insert_returns_the_id_of_each_row_in_order():
+    moment = now()
+    Account.objects.create(name="Before", created_at=moment, updated_at=moment)
+    names = [f"Company {i}" for i in range(2500)]  # more than one statement's worth of rows
+    with transaction.atomic():
+        ids = rows_insert(
+            model=Account, columns=("name", "domain", "industry", "country", "website", "created_at", "updated_at"),
+            rows=[(name, f"c{i}.example", "", "", "", moment, moment) for i, name in enumerate(names)], returning_ids=True,
+        )
+    assert len(set(ids)) == 2500
+    assert dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) == dict(zip(ids, names))

@@ -64,6 +64,31 @@ def test_importing_the_same_file_again_creates_no_duplicates(tmp_path):
     assert (Contact.objects.count(), Account.objects.count(), Touchpoint.objects.count()) == counts
 
 
+def test_a_re_import_with_every_row_changed_updates_every_contact_and_creates_none(tmp_path):
+    header = "email,first name,last name,job title,phone,birth date\n"
+    first = "".join(f"p{i}@corp{i % 3}.com,Pat{i},Lee,Analyst,,\n" for i in range(40))
+    # Rows change different sets of fields: each set is written by its own statement.
+    second = "".join(
+        f"p{i}@corp{i % 3}.com,Pat{i},Lee,CTO,+1 415 555 {1000 + i},{'1980-02-03' if i % 2 else ''}\n" for i in range(40)
+    )
+    run_import(tmp_path, header + first)
+    before = {c.email: (c.pk, c.updated_at) for c in Contact.objects.all()}
+    out, _ = run_import(tmp_path, header + second)
+    assert "imported 0, updated 40, rejected 0" in out
+    contacts = {c.email: c for c in Contact.objects.all()}
+    assert {email: c.pk for email, c in contacts.items()} == {email: pk for email, (pk, _) in before.items()}
+    for i in range(40):
+        contact = contacts[f"p{i}@corp{i % 3}.com"]
+        assert (contact.first_name, contact.job_title, contact.phone) == (f"Pat{i}", "CTO", f"+1415555{1000 + i}")
+        assert str(contact.birth_date or "") == ("1980-02-03" if i % 2 else "")
+        assert contact.updated_at > before[contact.email][1]
+    assert Touchpoint.objects.count() == 80  # each changed row is a new interaction
+    # Imported again unchanged: nothing is written, nothing is duplicated.
+    out, _ = run_import(tmp_path, header + second)
+    assert "imported 0, updated 0, rejected 0" in out
+    assert (Contact.objects.count(), Touchpoint.objects.count()) == (40, 80)
+
+
 def test_a_changed_row_updates_the_contact_without_emptying_fields(tmp_path):
     run_import(tmp_path, "email,first name,job title\nann@acme.com,Ann,CTO\n")
     out, _ = run_import(tmp_path, "email,first name,job title\nann@acme.com,,CEO\n")

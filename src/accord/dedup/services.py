@@ -9,7 +9,7 @@ survivor's overwritten values. Both run in one transaction with the records lock
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +24,7 @@ from accord.crm.models import Account, Contact, StageChange
 from accord.crm.services import contact_change_stage
 from accord.dedup import engine
 from accord.dedup.engine import FIELDS, MatchParameters
-from accord.dedup.keys import blocking_keys, company_core
+from accord.dedup.keys import Person, blocking_keys, company_core
 from accord.dedup.matching import REVIEW_AT, FuzzyMatcher, person_from_lead
 from accord.dedup.models import (
     Decision,
@@ -40,21 +40,43 @@ from accord.dedup.models import (
     SuggestionStatus,
 )
 from accord.dedup.queries import current_parameters, distinct_pairs, forget_parameters, people_by_id, people_iter
+from accord.intake.bulk_insert import rows_insert
 
 log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- the match-key index
 
 
-def match_keys_refresh(*, contact_ids: Iterable[int]) -> None:
-    """Recompute the blocking keys of these contacts (removed ones lose theirs)."""
+def match_keys_refresh(*, contact_ids: Iterable[int], people: Mapping[int, Person] | None = None) -> None:
+    """Recompute the blocking keys of these contacts (removed ones lose theirs).
+
+    ``people`` are contacts as the caller already has them, exactly as stored (capture has just
+    written them): their keys are computed from those, and only the other contacts are read.
+    Plain SQL: capture runs this for every batch, and model instances per key cost more than
+    the statements themselves.
+    """
     ids = sorted(set(contact_ids))
     if not ids:
         return
-    people = people_by_id(ids)
-    MatchKey.objects.filter(contact_id__in=ids).delete()
-    rows = [MatchKey(contact_id=cid, key=key) for cid, person in people.items() for key in blocking_keys(person)]
-    MatchKey.objects.bulk_create(rows, batch_size=2000)
+    given = people or {}
+    found = {cid: given[cid] for cid in ids if cid in given}
+    found.update(people_by_id([cid for cid in ids if cid not in given]))
+    quote = connection.ops.quote_name
+    table = quote(MatchKey._meta.db_table)
+    with connection.cursor() as cursor:
+        # In chunks: SQLite takes a limited number of parameters per statement.
+        for offset in range(0, len(ids), _KEY_CHUNK):
+            chunk = ids[offset : offset + _KEY_CHUNK]
+            cursor.execute(f"DELETE FROM {table} WHERE contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+    # Plain tuples, one prepared statement on SQLite and COPY on PostgreSQL (see rows_insert).
+    rows_insert(
+        model=MatchKey,
+        columns=("contact_id", "key"),
+        rows=[(cid, key) for cid, person in found.items() for key in blocking_keys(person)],
+    )
+
+
+_KEY_CHUNK = 900
 
 
 def match_index_build(*, full: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
@@ -237,9 +259,15 @@ def capture_matcher() -> FuzzyMatcher:
     return FuzzyMatcher()
 
 
-def capture_followup(*, contact_ids: Iterable[int], review: Sequence[tuple[int, int, float, list[int]]]) -> None:
-    """After a capture batch: index the contacts it touched and queue its grey-zone pairs."""
-    match_keys_refresh(contact_ids=contact_ids)
+def capture_followup(
+    *,
+    contact_ids: Iterable[int],
+    review: Sequence[tuple[int, int, float, list[int]]],
+    people: Mapping[int, Person] | None = None,
+) -> None:
+    """After a capture batch: index the contacts it touched (``people``: those it knows as
+    stored, see match_keys_refresh) and queue its grey-zone pairs."""
+    match_keys_refresh(contact_ids=contact_ids, people=people)
     if review:
         suggestions_record(pairs=review, source=SuggestionSource.CAPTURE)
 

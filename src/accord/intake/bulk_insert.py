@@ -1,4 +1,4 @@
-"""Insert many rows of one model with few round trips and without building model instances.
+"""Insert (and update) many rows of one model with few round trips and without building model instances.
 
 Django's ``bulk_create`` compiles every value of every object through the query compiler and,
 on SQLite, caps a statement at 999 parameters (about 30 contacts). For the capture pipeline's
@@ -10,11 +10,12 @@ stored is exactly what the ORM would store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 
 _PREPARED_TYPES = (models.DateTimeField, models.DateField, models.DecimalField, models.JSONField, models.TimeField)
 _ROWS_PER_STATEMENT = 1000
@@ -25,11 +26,44 @@ def _preparers(fields, connection):
     for field in fields:
         if connection.vendor == "sqlite" and type(field) is models.DateTimeField:
             prepare.append(_sqlite_datetime(connection.timezone))
+        elif type(field) is models.DateTimeField:
+            prepare.append(_remembered(field, connection))
+        elif isinstance(field, models.JSONField):
+            prepare.append(_json_adapter(field, connection))
         elif isinstance(field, _PREPARED_TYPES):
             prepare.append(lambda value, field=field: field.get_db_prep_save(value, connection))
         else:
             prepare.append(None)
     return prepare
+
+
+def _remembered(field, connection):
+    """The field's own preparation, once per distinct value: a batch stamps most rows with the
+    same moment, and each preparation looks the time-zone setting up again."""
+    seen: dict = {}
+
+    def adapt(value):
+        if value is None:
+            return None
+        try:
+            return seen[value]
+        except KeyError:
+            prepared = seen[value] = field.get_db_prep_save(value, connection)
+            return prepared
+
+    return adapt
+
+
+def _json_adapter(field, connection):
+    """The field's own preparation; the empty object most rows carry is prepared once."""
+    empty = field.get_db_prep_save({}, connection)
+
+    def adapt(value):
+        if type(value) is dict and not value:
+            return empty
+        return field.get_db_prep_save(value, connection)
+
+    return adapt
 
 
 def rows_insert(
@@ -62,6 +96,10 @@ def rows_insert(
         if connection.vendor == "sqlite" and not returning_ids:
             cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES {row_sql}", prepared)
             return ids
+        if connection.vendor == "sqlite" and connection.in_atomic_block and isinstance(meta.pk, models.AutoField):
+            return _sqlite_insert_numbered(cursor, table, column_sql, row_sql, prepared, quote(meta.pk.column))
+        if connection.vendor == "postgresql" and (not returning_ids or isinstance(meta.pk, models.AutoField)):
+            return _postgres_copy(cursor, meta, quote, column_sql, prepared, returning_ids)
         limit = _ROWS_PER_STATEMENT
         if connection.vendor == "sqlite":
             limit = max(1, min(limit, _sqlite_max_params(connection) // len(fields)))
@@ -73,6 +111,72 @@ def rows_insert(
             if returning_ids:
                 ids.extend(row[0] for row in cursor.fetchall())
     return ids
+
+
+def _postgres_copy(cursor, meta, quote, column_sql: str, rows, returning_ids: bool) -> list[int]:
+    """``COPY … FROM STDIN``: the rows stream to the server without an SQL statement to build
+    and parse (a multi-row VALUES of a thousand contacts has 35,000 placeholders, which the
+    driver splits and quotes one by one). Ids, when wanted, are drawn from the table's own
+    sequence first and written with the rows, as the column's default would have done."""
+    ids: list[int] = []
+    pk_column = meta.pk.column
+    if returning_ids:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk_column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+        column_sql = f"{quote(pk_column)}, {column_sql}"
+    with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({column_sql}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return ids
+
+
+def _sqlite_insert_numbered(cursor, table: str, column_sql: str, row_sql: str, rows, pk_column: str) -> list[int]:
+    """One prepared INSERT over all rows, then their ids.
+
+    Inside a transaction SQLite holds the write lock from the first insert on, so nobody else
+    inserts in between and the rows get consecutive ids ending at ``last_insert_rowid()``. The
+    count of rows in that range proves it; a multi-row ``VALUES … RETURNING`` statement, which
+    SQLite parses anew for every chunk, is the slower way to learn them.
+    """
+    cursor.executemany(f"INSERT INTO {table} ({column_sql}) VALUES {row_sql}", rows)
+    cursor.execute("SELECT last_insert_rowid()")
+    (last,) = cursor.fetchone()
+    first = last - len(rows) + 1
+    cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE {pk_column} BETWEEN %s AND %s", [first, last])
+    (count,) = cursor.fetchone()
+    if count != len(rows):
+        raise RuntimeError(f"{table}: {len(rows)} rows inserted but {count} ids in {first}..{last}")
+    return list(range(first, last + 1))
+
+
+def rows_update(*, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Set ``columns`` on many rows: each row is its values in the order of ``columns``, then its id.
+
+    One prepared ``UPDATE … WHERE id = %s`` run over all rows: unlike ``bulk_update``, whose
+    ``CASE WHEN id = … THEN …`` per column grows with the batch and is compiled value by value,
+    the statement stays small and each row is one indexed write.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    positions = [(index, adapt) for index, adapt in enumerate(_preparers(fields, connection)) if adapt is not None]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index, adapt in positions:
+            values[index] = adapt(values[index])
+        prepared.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)
 
 
 def _sqlite_datetime(zone):
@@ -99,3 +203,28 @@ def _sqlite_max_params(connection) -> int:
         return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     except (AttributeError, sqlite3.Error):
         return 999
+
+
+@contextmanager
+def checkpoints_spaced(*, pages: int = 16384, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """On SQLite, let the write-ahead log grow to ``pages`` pages between checkpoints while a bulk
+    write commits batch after batch, and checkpoint once at the end.
+
+    By default SQLite copies the log into the database after every commit that leaves more than
+    1,000 pages in it: each batch of an import would rewrite (and sync) the same index pages
+    again. Other connections keep their own setting; nothing changes elsewhere.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")

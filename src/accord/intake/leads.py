@@ -6,8 +6,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import phonenumbers
 
 from accord.campaigns.models import Channel, TouchpointKind
 from accord.core.errors import ValidationFailed
@@ -97,6 +100,66 @@ class LeadInput:
     dedupe_key: str = ""
 
 
+_E164_INPUT = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def phone_e164(raw: str, default_region: str) -> str:
+    """``normalize_phone``, with a shortcut for a number already written in E.164.
+
+    Exports mostly hold numbers as ``+14155552671``; parsing each with ``phonenumbers.parse``
+    costs more than storing the row. The shortcut answers only when parse could not read the
+    number differently (no national prefix to strip, no leading zero) and phonenumbers itself
+    finds it possible; every other value, valid or not, goes through the full parse.
+    """
+    value = raw.strip()
+    if _E164_INPUT.fullmatch(value):
+        quick = _e164_checked(value)
+        if quick is not None:
+            return quick
+    return normalize_phone(value, default_region)
+
+
+def _e164_checked(value: str) -> str | None:
+    digits = value[1:]
+    # As parse finds the country calling code: the shortest known prefix of one to three digits.
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = digits[size:]
+    if national[0] == "0":
+        return None  # leading zeros are kept apart by parse (Italy); leave them to it
+    prefix = _national_prefix(code)
+    if prefix is None or (prefix and prefix.match(national)):
+        return None  # no metadata, or parse might strip a national prefix or carrier code
+    if not _possible_length(code, len(national)):
+        return None
+    # E.164 is "+", the calling code and the national significant number, which here (no
+    # leading zero, nothing stripped) is ``national`` itself: the value as given.
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _possible_length(code: int, length: int) -> bool:
+    """phonenumbers' own is_possible_number, which looks only at the number's length (its
+    documented contract), so one answer serves every number of that length under that code."""
+    return phonenumbers.is_possible_number(phonenumbers.PhoneNumber(country_code=code, national_number=int("9" * length)))
+
+
+@lru_cache(maxsize=512)
+def _national_prefix(code: int):
+    """The national prefix pattern parse strips for this calling code; "" when there is none,
+    None when phonenumbers has no metadata for it."""
+    region = phonenumbers.region_code_for_country_code(code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+    if metadata is None:
+        return None
+    pattern = metadata.national_prefix_for_parsing
+    return re.compile(pattern) if pattern else ""
+
+
 def parse_datetime_value(raw: Any, *, field_name: str) -> datetime | None:
     if raw is None or raw == "":
         return None
@@ -157,7 +220,7 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
         if value:
             contact[name] = value
     try:
-        phone = normalize_phone(_as_text(data.get("phone")), default_region)
+        phone = phone_e164(_as_text(data.get("phone")), default_region)
         if phone:
             contact["phone"] = phone
     except InvalidValue as problem:

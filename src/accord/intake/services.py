@@ -34,14 +34,20 @@ from accord.core.models import Team
 from accord.crm.lifecycle import MoveRefused, Stage, check_move, is_forward
 from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
-from accord.intake.bulk_insert import rows_insert
+from accord.intake.bulk_insert import checkpoints_spaced, rows_insert, rows_update
 from accord.intake.leads import LeadInput
+from accord.dedup.keys import Person
+from accord.dedup.queries import PERSON_COLUMNS
 from accord.dedup.services import capture_followup, scan_request
 from accord.intake.matching import get_matcher
 from accord.scoring.services import scores_rescore
 
 DEFAULT_BATCH_SIZE = 2000
 _ACCOUNT_FILLABLE = ("industry", "employee_count", "annual_revenue", "country")
+# The contact fields duplicate detection reads a person from (its account by name and domain).
+_KEYED_FIELDS = frozenset(
+    "account_id" if name.startswith("account__") else name for name in PERSON_COLUMNS if name != "id"
+)
 
 
 def _insert_columns(model) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -69,11 +75,12 @@ _ACCOUNT_COLUMNS, _ACCOUNT_DEFAULTS = _insert_columns(Account)
 class _NewContact:
     """A contact this batch creates: its values until it is written, then its id."""
 
-    __slots__ = ("values", "pk", "_instance")
+    __slots__ = ("values", "pk", "account", "_instance")
 
     def __init__(self, values: dict[str, Any]):
         self.values = values
         self.pk: int | None = None
+        self.account: Account | None = None
         self._instance: Contact | None = None
 
     def get(self, name: str) -> Any:
@@ -84,6 +91,24 @@ class _NewContact:
 
     def row(self) -> tuple:
         return _contact_row({**_CONTACT_DEFAULTS, **self.values})
+
+    def person(self) -> Person:
+        """The contact as duplicate detection sees it, as it was written (account included)."""
+        values, account = self.values, self.account
+        return Person.build(
+            first_name=values.get("first_name", ""),
+            last_name=values.get("last_name", ""),
+            email=values.get("email", ""),
+            phone=values.get("phone", ""),
+            external_id=values.get("external_id", ""),
+            street=values.get("street", ""),
+            city=values.get("city", ""),
+            postcode=values.get("postcode", ""),
+            state=values.get("state", ""),
+            birth_date=values.get("birth_date"),
+            company=account.name if account is not None else "",
+            domain=account.domain if account is not None else "",
+        )
 
     def instance(self) -> Contact:
         if self._instance is None:
@@ -196,12 +221,13 @@ def leads_capture_bulk(
             on_batch(len(batch))
         batch.clear()
 
-    for item in leads:
-        batch.append(item)
-        if len(batch) >= batch_size:
+    with checkpoints_spaced():
+        for item in leads:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
     if summary.created:
         # New records may duplicate each other or older ones in ways only the whole base shows.
         scan_request(actor=actor, reason="after an import")
@@ -314,6 +340,8 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
         account = accounts.get(id(outcome))
         if record.get("account_id") is None and account is not None:
             record.set("account_id", account.pk)
+            if isinstance(record, _NewContact):
+                record.account = account
             changed[key].add("account_id")
             outcome.changed_fields.append("account")
 
@@ -358,7 +386,15 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
         outcome._touchpoint_id = pk
     _add_interests(live, actor_id=actor_id, moment=moment)
     capture_followup(
-        contact_ids={record.pk for record in records.values()},
+        # A known contact's match keys change only with the fields they are made of: one that
+        # only gained a touchpoint (every row of a file imported again) keeps its keys.
+        contact_ids={
+            record.pk
+            for key, record in records.items()
+            if isinstance(record, _NewContact) or not changed[key].isdisjoint(_KEYED_FIELDS)
+        },
+        # New contacts are indexed from the values just written; only known ones are read back.
+        people={record.pk: record.person() for record in new_records},
         review=[(records[key].pk, contact_id, probability, levels) for key, contact_id, probability, levels in review],
     )
     _rescore(live)
@@ -437,7 +473,12 @@ def _resolve_accounts(
         return {}
     domains = {o.lead.company_domain for o in wanting if o.lead.company_domain}
     names = {o.lead.company_name.lower() for o in wanting if not o.lead.company_domain and o.lead.company_name}
-    by_domain = {a.domain: a for a in Account.objects.filter(domain__in=domains)} if domains else {}
+    # Only what this step reads or fills: converting every date of every account found costs more
+    # than finding it. "Not empty" repeats the condition of the partial unique index on domain,
+    # so that the database searches that index instead of reading every account (neither SQLite
+    # nor PostgreSQL infers it from a long IN list).
+    found = Account.objects.only("id", "name", "domain", *_ACCOUNT_FILLABLE)
+    by_domain = {a.domain: a for a in found.filter(domain__in=domains).exclude(domain="").order_by()} if domains else {}
     by_name: dict[str, Account] = {}
     if names:
         for account in Account.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=names).order_by("id"):
@@ -488,7 +529,12 @@ def _resolve_accounts(
 def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign], *, actor_id, actor_team, moment) -> list[CaptureOutcome]:
     """The touchpoint values of each lead that records one; returns those leads' outcomes."""
     keys = {o.lead.dedupe_key for o in live if o.lead.dedupe_key}
-    seen = set(Touchpoint.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)) if keys else set()
+    # "Not empty" lets the database use the partial unique index on dedupe_key (see _resolve_accounts).
+    seen = (
+        set(Touchpoint.objects.filter(dedupe_key__in=keys).exclude(dedupe_key="").order_by().values_list("dedupe_key", flat=True))
+        if keys
+        else set()
+    )
     default_team = actor_team or Team.MARKETING
     recording = []
     for outcome in live:
@@ -523,17 +569,19 @@ def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign
 
 
 def _save_changed_contacts(records: dict[str, _NewContact | _KnownContact], changed: dict[str, set[str]], moment) -> None:
-    to_update: dict[int, Contact] = {}
-    fields: set[str] = set()
+    """Write the changed fields of known contacts: one prepared UPDATE per set of changed
+    fields, run over every contact with that set (a re-imported file changes the same
+    fields on most rows, so there are few sets)."""
+    groups: dict[tuple[str, ...], list[tuple]] = {}
     for key, record in records.items():
-        if isinstance(record, _KnownContact) and changed.get(key):
-            to_update[record.pk] = record.contact
-            fields |= changed[key]
-    if not to_update:
-        return
-    for contact in to_update.values():
-        contact.updated_at = moment
-    Contact.objects.bulk_update(list(to_update.values()), [*sorted(fields), "updated_at"], batch_size=500)
+        fields = changed.get(key)
+        if isinstance(record, _KnownContact) and fields:
+            contact = record.contact
+            contact.updated_at = moment
+            names = (*sorted(fields), "updated_at")
+            groups.setdefault(names, []).append((*(getattr(contact, name) for name in names), contact.pk))
+    for names, rows in groups.items():
+        rows_update(model=Contact, columns=names, rows=rows)
 
 
 def _add_interests(live: list[CaptureOutcome], *, actor_id, moment) -> None:
