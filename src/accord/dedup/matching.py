@@ -16,7 +16,7 @@ from django.db.models import Q
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
-from accord.dedup.engine import FIELD_NAMES, columns, compare
+from accord.dedup.engine import FIELD_NAMES, columns, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
 from accord.dedup.models import MatchKey
 from accord.dedup.queries import current_parameters, people_by_id
@@ -162,19 +162,22 @@ class FuzzyMatcher:
         keep = [k for k, contact_id in enumerate(pairs_b) if contact_id in index_of]
         ia = np.asarray([pairs_a[k] for k in keep], dtype=np.int64)
         ib = np.asarray([len(people) + index_of[pairs_b[k]] for k in keep], dtype=np.int64)
-        levels = compare(columns([*people, *(candidates[c] for c in order)]), ia, ib)
+        cols = columns([*people, *(candidates[c] for c in order)])
+        levels = compare(cols, ia, ib)
         params = current_parameters()
         probabilities = params.probabilities(levels)
+        # Updating someone else's record is worse than a duplicate: without agreeing names, or
+        # when both write from different work addresses, the pair goes to review however strong the rest.
+        names_agree = (levels[:, _FIRST] >= 1) | (levels[:, _LAST] >= 1)
+        may_update = names_agree & ~update_needs_review(cols, ia, ib, levels)
         best: dict[int, tuple[float, int]] = {}
         for k in range(len(ia)):
             position, probability = int(ia[k]), float(probabilities[k])
             contact_id = order[int(ib[k]) - len(people)]
-            # Updating someone else's record is worse than a duplicate: without agreeing names
-            # the pair goes to review, however strong the rest.
-            names_agree = levels[k, _FIRST] >= 1 or levels[k, _LAST] >= 1
-            if probability >= self.update_at and names_agree and probability > best.get(position, (0.0, 0))[0]:
+            updates = probability >= self.update_at and bool(may_update[k])
+            if updates and probability > best.get(position, (0.0, 0))[0]:
                 best[position] = (probability, contact_id)
-            if probability >= self.review_at and not (probability >= self.update_at and names_agree):
+            if probability >= self.review_at and not updates:
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
         if best:
             chosen = Contact.objects.in_bulk({contact_id for _, contact_id in best.values()})
