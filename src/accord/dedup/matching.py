@@ -11,15 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import connection
 from django.db.models import Q
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
 from accord.dedup.engine import FIELD_NAMES, columns, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
-from accord.dedup.models import MatchKey
-from accord.dedup.queries import current_parameters, people_by_id
+from accord.dedup.queries import candidates_by_keys, current_parameters
 
 # At or above: the lead is the existing contact (updated, not duplicated).
 UPDATE_AT = 0.999
@@ -129,39 +127,23 @@ class FuzzyMatcher:
         wanted = {key for keys in keys_per_lead for key in keys}
         if not wanted:
             return
-        members: dict[str, list[int]] = {}
-        # Plain SQL on the indexed key column: this runs for every captured lead.
-        table, quote = MatchKey._meta.db_table, connection.ops.quote_name
-        wanted = sorted(wanted)
-        with connection.cursor() as cursor:
-            for offset in range(0, len(wanted), 5000):  # SQLite takes a limited number of parameters
-                chunk = wanted[offset : offset + 5000]
-                cursor.execute(
-                    f"SELECT {quote('key')}, contact_id FROM {quote(table)} WHERE {quote('key')} IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
-                for key, contact_id in cursor.fetchall():
-                    members.setdefault(key, []).append(contact_id)
+        # One statement: the members of every small key with their values (frequent keys skipped).
+        members, candidates = candidates_by_keys(keys=sorted(wanted), max_per_key=MAX_CANDIDATES_PER_KEY)
         pairs_a, pairs_b = [], []
         for position, keys in enumerate(keys_per_lead):
             seen = set()
             for key in keys:
-                ids = members.get(key, ())
-                if len(ids) > MAX_CANDIDATES_PER_KEY:
-                    continue
-                for contact_id in ids:
+                for contact_id in members.get(key, ()):
                     if contact_id not in seen:
                         seen.add(contact_id)
                         pairs_a.append(position)
                         pairs_b.append(contact_id)
         if not pairs_a:
             return
-        candidates = people_by_id(set(pairs_b))
         order = list(candidates)
         index_of = {contact_id: i for i, contact_id in enumerate(order)}
-        keep = [k for k, contact_id in enumerate(pairs_b) if contact_id in index_of]
-        ia = np.asarray([pairs_a[k] for k in keep], dtype=np.int64)
-        ib = np.asarray([len(people) + index_of[pairs_b[k]] for k in keep], dtype=np.int64)
+        ia = np.asarray(pairs_a, dtype=np.int64)
+        ib = np.asarray([len(people) + index_of[contact_id] for contact_id in pairs_b], dtype=np.int64)
         cols = columns([*people, *(candidates[c] for c in order)])
         levels = compare(cols, ia, ib)
         params = current_parameters()
