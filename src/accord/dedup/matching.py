@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Q
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
 from accord.dedup.engine import FIELD_NAMES, columns, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
-from accord.dedup.queries import candidates_by_keys, current_parameters
+from accord.dedup.queries import candidates_by_keys, contacts_by_ids, contacts_by_values, current_parameters
 
 # At or above: the lead is the existing contact (updated, not duplicated).
 UPDATE_AT = 0.999
@@ -81,16 +80,9 @@ class FuzzyMatcher:
         emails = {lead.email for lead in leads if lead.email}
         phones = {lead.contact["phone"] for lead, p in zip(leads, people) if p.phone and lead.contact.get("phone")}
         external = {lead.contact["external_id"] for lead, p in zip(leads, people) if p.external_id}
-        condition = Q()
-        if emails:
-            condition |= Q(email__in=emails)
-        if phones:
-            condition |= Q(phone__in=phones)
-        if external:
-            condition |= Q(external_id__in=external)
-        if not condition:
+        if not (emails or phones or external):
             return
-        found = list(Contact.objects.filter(condition).order_by("pk")[: 20 * len(leads) + 100])
+        found = contacts_by_values(emails=emails, phones=phones, external_ids=external, limit=20 * len(leads) + 100)
         by_email = {c.email: c for c in found if c.email}
         by_phone: dict[str, list[Contact]] = {}
         by_external: dict[str, list[Contact]] = {}
@@ -162,7 +154,7 @@ class FuzzyMatcher:
             if probability >= self.review_at and not updates:
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
         if best:
-            chosen = Contact.objects.in_bulk({contact_id for _, contact_id in best.values()})
+            chosen = contacts_by_ids(contact_id for _, contact_id in best.values())
             for position, (probability, contact_id) in best.items():
                 if contact_id in chosen:
                     result = results[position]

@@ -101,6 +101,42 @@ def people_by_id(ids: Iterable[int]) -> dict[int, Person]:
     return out
 
 
+def _contact_select() -> str:
+    quote = connection.ops.quote_name
+    meta = Contact._meta
+    return f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)}"
+
+
+def contacts_by_values(*, emails: Iterable[str], phones: Iterable[str], external_ids: Iterable[str], limit: int) -> list[Contact]:
+    """Contacts whose email, phone or external id is one of these, in id order (at most ``limit``).
+
+    Written as SQL and read with ``raw``: capture asks this for every lead, and compiling the
+    same query through the ORM cost more than running it.
+    """
+    quote = connection.ops.quote_name
+    conditions, params = [], []
+    for column, values in (("email", emails), ("phone", phones), ("external_id", external_ids)):
+        values = sorted(set(values))
+        if values:
+            conditions.append(f"{quote(column)} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    if not conditions:
+        return []
+    sql = f"{_contact_select()} WHERE {' OR '.join(conditions)} ORDER BY {quote('id')} LIMIT %s"
+    return list(Contact.objects.raw(sql, [*params, limit]))
+
+
+def contacts_by_ids(ids: Iterable[int]) -> dict[int, Contact]:
+    """These contacts as model instances, by id (the ones that still exist)."""
+    ids = sorted(set(ids))
+    out: dict[int, Contact] = {}
+    for offset in range(0, len(ids), CHUNK):  # SQLite takes a limited number of parameters
+        chunk = ids[offset : offset + CHUNK]
+        sql = f"{_contact_select()} WHERE {connection.ops.quote_name('id')} IN ({', '.join(['%s'] * len(chunk))})"
+        out.update((contact.pk, contact) for contact in Contact.objects.raw(sql, chunk))
+    return out
+
+
 # Keys per statement when looking candidates up: two placeholders each stay under SQLite's limit.
 KEY_CHUNK = 2000
 
