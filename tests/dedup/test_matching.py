@@ -189,3 +189,23 @@ def test_only_work_addresses_that_point_at_two_people_hold_an_update_back_for_re
         person(email="ann.smith@company5.example", birth_date="1980-03-04", **ann),
         person(email="ann.smith@company17.example", birth_date="1980-03-04", first_name="Ann", last_name="Smith", company="Company 17"),
     )
+
+
+def test_cleaning_many_stored_rows_column_by_column_gives_the_same_values_as_a_person_each():
+    from datetime import date
+
+    from accord.dedup.keys import cleaned_columns
+
+    stored = [
+        dict(first_name="Jöhn", last_name="O'Neil", email=" John.ONeil@Acme.com ", phone="+1 (415) 555-2671", external_id="AB-12",
+             street="12 Main St.", city="Paris", postcode="750 01", state="IDF", birth_date=date(1980, 3, 4), company="ACME Corp.", domain=" Acme.COM "),
+        dict(first_name="n/a", last_name=None, email="test@test.com", phone="000-000", external_id="N/A", street="", city=None,
+             postcode="0000", state="", birth_date="1970-01-01", company=None, domain=None),
+        dict(first_name="Ann", last_name="Lee", email="", phone="", external_id="", street="", city="", postcode="", state="",
+             birth_date="1991-12-31", company="", domain=""),
+    ]
+    by_column = cleaned_columns({name: [row[name] for row in stored] for name in stored[0]})
+    one_by_one = [Person.build(**{k: (v or "") if k != "birth_date" else v for k, v in row.items()}) for row in stored]
+    for name in Person.__slots__:
+        assert by_column[name] == [getattr(p, name) for p in one_by_one], name
+    assert by_column["first"] == ["john", "", "ann"] and by_column["birth"] == ["19800304", "", "19911231"]

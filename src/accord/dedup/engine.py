@@ -79,14 +79,22 @@ class Column:
 
 
 def columns(people: Sequence[Person]) -> dict[str, Column]:
-    """The people, field by field (what the comparisons index into), plus what is derived per
-    person: the mailbox name, whether that mailbox is only the person's own names spelled out,
-    and the domain of a business (not free-mail) address."""
-    cols = {name: Column.of([getattr(person, name) for person in people]) for name in (*FIELD_NAMES, "domain")}
-    boxes = [_mailbox(person.email) for person in people]
+    """The people, field by field (what the comparisons index into)."""
+    return columns_of({name: [getattr(person, name) for person in people] for name in (*FIELD_NAMES, "domain")})
+
+
+def columns_of(values: dict[str, Sequence[str]]) -> dict[str, Column]:
+    """Cleaned values field by field (as in a Person), plus what is derived per person: the
+    mailbox name, whether that mailbox is only the person's own names spelled out, and the
+    domain of a business (not free-mail) address."""
+    cols = {name: Column.of(values[name]) for name in (*FIELD_NAMES, "domain")}
+    emails = values["email"]
+    boxes = [_mailbox(email) if email else "" for email in emails]
     cols["mailbox"] = Column.of(boxes)
-    cols["mailbox_named"] = Column.of(["1" if box and _spelled_from_names(box, p.first, p.last) else "" for box, p in zip(boxes, people, strict=True)])
-    cols["work_domain"] = Column.of([_work_domain(person.email) for person in people])
+    cols["mailbox_named"] = Column.of(
+        ["1" if box and _spelled_from_names(box, first, last) else "" for box, first, last in zip(boxes, values["first"], values["last"], strict=True)]
+    )
+    cols["work_domain"] = Column.of([_work_domain(email) if email else "" for email in emails])
     return cols
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date
@@ -143,6 +144,35 @@ def soundex(word: str) -> str:
     return out.ljust(4, "0")
 
 
+def clean_domain(raw: str | None) -> str:
+    return (raw or "").strip().lower()
+
+
+# Every field of a Person: the stored value (by Person.build's argument) it is cleaned from,
+# and how. Person.build spells the same thing out for one person at a time.
+PERSON_FIELDS: tuple[tuple[str, str, Callable[[object], str]], ...] = (
+    ("first", "first_name", clean_text),
+    ("last", "last_name", clean_text),
+    ("email", "email", clean_email),
+    ("phone", "phone", clean_phone),
+    ("external_id", "external_id", clean_identifier),
+    ("street", "street", clean_text),
+    ("city", "city", clean_text),
+    ("postcode", "postcode", clean_postcode),
+    ("state", "state", clean_text),
+    ("birth", "birth_date", clean_birth_date),
+    ("company", "company", company_core),
+    ("domain", "domain", clean_domain),
+)
+
+
+def cleaned_columns(raw: dict[str, Sequence]) -> dict[str, list[str]]:
+    """Many people's stored values, keyed by Person.build's arguments, cleaned field by field:
+    the same values as building a Person for each, without building them (capture cleans
+    over a hundred candidates per lead)."""
+    return {name: [clean(value) for value in raw[source]] for name, source, clean in PERSON_FIELDS}
+
+
 @dataclass(slots=True)
 class Person:
     """One contact (or lead) as the matcher sees it: every value cleaned, '' when missing."""
@@ -190,7 +220,7 @@ class Person:
             state=clean_text(state),
             birth=clean_birth_date(birth_date),
             company=company_core(company),
-            domain=(domain or "").strip().lower(),
+            domain=clean_domain(domain),
         )
 
 

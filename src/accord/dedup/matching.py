@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
-from accord.dedup.engine import FIELD_NAMES, columns, compare, update_needs_review
+from accord.dedup.engine import FIELD_NAMES, columns_of, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
 from accord.dedup.queries import candidates_by_keys, contacts_by_ids, contacts_by_values, current_parameters
 
@@ -120,7 +120,7 @@ class FuzzyMatcher:
         if not wanted:
             return
         # One statement: the members of every small key with their values (frequent keys skipped).
-        members, candidates = candidates_by_keys(keys=sorted(wanted), max_per_key=MAX_CANDIDATES_PER_KEY)
+        members, order, found = candidates_by_keys(keys=sorted(wanted), max_per_key=MAX_CANDIDATES_PER_KEY)
         pairs_a, pairs_b = [], []
         for position, keys in enumerate(keys_per_lead):
             seen = set()
@@ -132,11 +132,11 @@ class FuzzyMatcher:
                         pairs_b.append(contact_id)
         if not pairs_a:
             return
-        order = list(candidates)
         index_of = {contact_id: i for i, contact_id in enumerate(order)}
         ia = np.asarray(pairs_a, dtype=np.int64)
         ib = np.asarray([len(people) + index_of[contact_id] for contact_id in pairs_b], dtype=np.int64)
-        cols = columns([*people, *(candidates[c] for c in order)])
+        # The leads first, then the candidates: ib indexes past the leads.
+        cols = columns_of({name: [*(getattr(person, name) for person in people), *values] for name, values in found.items()})
         levels = compare(cols, ia, ib)
         params = current_parameters()
         probabilities = params.probabilities(levels)

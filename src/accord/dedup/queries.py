@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -11,7 +10,7 @@ from django.db.models import Q
 
 from accord.crm.models import Account, Contact
 from accord.dedup.engine import MatchParameters
-from accord.dedup.keys import Person
+from accord.dedup.keys import Person, cleaned_columns
 from accord.dedup.models import Decision, Merge, MatchKey, MatchModel, RecordKind, Scan, Suggestion, SuggestionStatus
 
 CHUNK = 5000  # ids per statement
@@ -141,52 +140,48 @@ def contacts_by_ids(ids: Iterable[int]) -> dict[int, Contact]:
 KEY_CHUNK = 2000
 
 
-def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[str, list[int]], dict[int, Person]]:
-    """Contacts that share any of these blocking keys: the members of each key (in index
-    order) and every member as a person, in one statement per 2,000 keys.
+def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[str, list[int]], list[int], dict[str, list[str]]]:
+    """Contacts that share any of these blocking keys, in one statement per 2,000 keys: the
+    members of each key (in index order), the distinct contact ids, and their cleaned values
+    field by field (as ``Person`` fields, in the order of the ids).
 
     A key shared by more than ``max_per_key`` contacts says nothing (a placeholder, a huge
     company) and is left out without reading its members: its size is counted on the key
     index alone, and counting stops one past the limit, so a key of 50,000 costs no more than
     one of 301. Contacts are read joined on the key table in the same statement, as plain
-    rows: capture runs this for every lead, and building ORM objects would dominate.
+    rows cleaned column by column: capture runs this for every lead, and building ORM objects
+    (or a Person per candidate) would dominate.
     """
     members: dict[str, list[int]] = {}
-    people: dict[int, Person] = {}
-    if not keys:
-        return members, people
-    quote = connection.ops.quote_name
-    contact, account = Contact._meta, Account._meta
-    key_table, key = quote(MatchKey._meta.db_table), quote("key")
-    columns = ", ".join(f"c.{quote(contact.get_field(name).column)}" for name in PERSON_COLUMNS[:-2])
-    wanted = sorted(set(keys))
-    with connection.cursor() as cursor:
-        for offset in range(0, len(wanted), KEY_CHUNK):
-            chunk = wanted[offset : offset + KEY_CHUNK]
-            cursor.execute(
-                f"WITH wanted (k) AS (VALUES {', '.join(['(%s)'] * len(chunk))}), "
-                f"small (k) AS (SELECT w.k FROM wanted w WHERE (SELECT COUNT(*) FROM "
-                f"(SELECT 1 FROM {key_table} s WHERE s.{key} = w.k LIMIT %s) capped) <= %s) "
-                f"SELECT m.{key}, {columns}, a.{quote('name')}, a.{quote('domain')} "
-                f"FROM {key_table} m JOIN {quote(contact.db_table)} c ON c.{quote('id')} = m.contact_id "
-                f"LEFT JOIN {quote(account.db_table)} a ON a.{quote('id')} = c.{quote('account_id')} "
-                f"WHERE m.{key} IN (SELECT k FROM small) ORDER BY m.{key}, m.{quote('id')}",
-                [*chunk, max_per_key + 1, max_per_key],
-            )
-            for row in cursor.fetchall():
-                contact_id = row[1]
-                members.setdefault(row[0], []).append(contact_id)
-                if contact_id not in people:
-                    people[contact_id] = _person_of(row[2:])
-    return members, people
-
-
-@lru_cache(maxsize=50_000)
-def _person_of(values: tuple) -> Person:
-    """A person from a contact's stored values (first name … account domain), remembered by
-    those values: a contact that changes is a new entry, so nothing stale is ever returned,
-    and the contacts of popular blocks are not cleaned again for every lead."""
-    return person_from_row((None, *values))
+    rows: dict[int, tuple] = {}
+    if keys:
+        quote = connection.ops.quote_name
+        contact, account = Contact._meta, Account._meta
+        key_table, key = quote(MatchKey._meta.db_table), quote("key")
+        columns = ", ".join(f"c.{quote(contact.get_field(name).column)}" for name in PERSON_COLUMNS[:-2])
+        wanted = sorted(set(keys))
+        with connection.cursor() as cursor:
+            for offset in range(0, len(wanted), KEY_CHUNK):
+                chunk = wanted[offset : offset + KEY_CHUNK]
+                cursor.execute(
+                    f"WITH wanted (k) AS (VALUES {', '.join(['(%s)'] * len(chunk))}), "
+                    f"small (k) AS (SELECT w.k FROM wanted w WHERE (SELECT COUNT(*) FROM "
+                    f"(SELECT 1 FROM {key_table} s WHERE s.{key} = w.k LIMIT %s) capped) <= %s) "
+                    f"SELECT m.{key}, {columns}, a.{quote('name')}, a.{quote('domain')} "
+                    f"FROM {key_table} m JOIN {quote(contact.db_table)} c ON c.{quote('id')} = m.contact_id "
+                    f"LEFT JOIN {quote(account.db_table)} a ON a.{quote('id')} = c.{quote('account_id')} "
+                    f"WHERE m.{key} IN (SELECT k FROM small) ORDER BY m.{key}, m.{quote('id')}",
+                    [*chunk, max_per_key + 1, max_per_key],
+                )
+                for row in cursor.fetchall():
+                    members.setdefault(row[0], []).append(row[1])
+                    rows.setdefault(row[1], row)
+    ids = list(rows)
+    # Transposed: one tuple per column, in PERSON_COLUMNS order after the key.
+    stored = list(zip(*rows.values())) if rows else [()] * (len(PERSON_COLUMNS) + 1)
+    raw = {name: stored[1 + at] for at, name in enumerate(PERSON_COLUMNS)}
+    raw = {**raw, "company": raw["account__name"], "domain": raw["account__domain"]}
+    return members, ids, cleaned_columns(raw)
 
 
 def people_iter(*, chunk: int = 20_000, updated_since=None) -> Iterator[tuple[int, Person]]:
