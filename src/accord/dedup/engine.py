@@ -61,8 +61,9 @@ class Column:
 
     @classmethod
     def of(cls, values: Sequence[str]) -> "Column":
-        index: dict[str, int] = {"": 0}
-        codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+        # Codes in order of first appearance, "" first; built with C-level dict operations.
+        index = dict(zip(dict.fromkeys(("", *values)), range(len(values) + 1)))
+        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
         vocab = np.empty(len(index), dtype=object)
         vocab[:] = list(index)
         return cls(codes=codes, vocab=vocab)

@@ -48,6 +48,8 @@ def fold(raw: str | None) -> str:
     """Lower-case, accents removed, punctuation to spaces, spaces collapsed."""
     if not raw:
         return ""
+    if isinstance(raw, str) and raw.isascii() and raw.isalnum():
+        return raw.lower()  # nothing to fold but the case (most names, ids, postcodes)
     text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode().lower()
     return " ".join(_NON_WORD.sub(" ", text.replace("'", "")).split())
 
