@@ -16,7 +16,7 @@ from rapidfuzz.distance import JaroWinkler
 from accord.crm.models import Contact
 from accord.dedup.engine import FIELD_NAMES, columns_of, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
-from accord.dedup.queries import candidates_by_keys, contacts_by_ids, contacts_by_values, current_parameters
+from accord.dedup.queries import StoredKeys, candidates_by_keys, contact_keys_by_values, contacts_by_ids, current_parameters
 
 # At or above: the lead is the existing contact (updated, not duplicated).
 UPDATE_AT = 0.999
@@ -64,10 +64,21 @@ class FuzzyMatcher:
     def match_leads(self, leads: Sequence) -> list[LeadMatch]:
         people = [person_from_lead(lead) for lead in leads]
         results = [LeadMatch() for _ in leads]
-        self._match_exact(leads, people, results)
-        open_positions = [i for i, result in enumerate(results) if result.contact is None]
+        # Position → id of the contact the lead is; read whole in one query at the end.
+        chosen: dict[int, int] = {}
+        self._match_exact(leads, people, results, chosen)
+        open_positions = [i for i in range(len(leads)) if i not in chosen]
         if open_positions:
-            self._match_fuzzy([leads[i] for i in open_positions], [people[i] for i in open_positions], [results[i] for i in open_positions])
+            self._match_fuzzy([people[i] for i in open_positions], [results[i] for i in open_positions], open_positions, chosen)
+        if chosen:
+            contacts = contacts_by_ids(chosen.values())
+            for position, contact_id in chosen.items():
+                result = results[position]
+                if contact_id not in contacts:  # removed since it was found (merged meanwhile)
+                    result.how, result.probability = "", 0.0
+                    continue
+                result.contact = contacts[contact_id]
+                result.review = [r for r in result.review if r[0] != contact_id]
         return results
 
     def match(self, leads: Sequence) -> dict[str, Contact]:
@@ -76,30 +87,30 @@ class FuzzyMatcher:
 
     # ------------------------------------------------------------------ exact keys
 
-    def _match_exact(self, leads, people: list[Person], results: list[LeadMatch]) -> None:
+    def _match_exact(self, leads, people: list[Person], results: list[LeadMatch], chosen: dict[int, int]) -> None:
         emails = {lead.email for lead in leads if lead.email}
         phones = {lead.contact["phone"] for lead, p in zip(leads, people) if p.phone and lead.contact.get("phone")}
         external = {lead.contact["external_id"] for lead, p in zip(leads, people) if p.external_id}
         if not (emails or phones or external):
             return
-        found = contacts_by_values(emails=emails, phones=phones, external_ids=external, limit=20 * len(leads) + 100)
+        found = contact_keys_by_values(emails=emails, phones=phones, external_ids=external, limit=20 * len(leads) + 100)
         by_email = {c.email: c for c in found if c.email}
-        by_phone: dict[str, list[Contact]] = {}
-        by_external: dict[str, list[Contact]] = {}
+        by_phone: dict[str, list[StoredKeys]] = {}
+        by_external: dict[str, list[StoredKeys]] = {}
         for contact in found:
             if contact.phone in phones:
                 by_phone.setdefault(contact.phone, []).append(contact)
             if contact.external_id in external:
                 by_external.setdefault(contact.external_id, []).append(contact)
-        for lead, person, result in zip(leads, people, results):
+        for position, (lead, person, result) in enumerate(zip(leads, people, results)):
             if lead.email in by_email:
                 if person.email:
-                    result.contact, result.how, result.probability = by_email[lead.email], "email", 1.0
+                    chosen[position], result.how, result.probability = by_email[lead.email].pk, "email", 1.0
                     continue
                 # A stop-value address: evidence only when the names say the same person.
                 owner = by_email[lead.email]
                 if person.first and person.last and _names_agree(person, owner) and person.last == clean_text(owner.last_name):
-                    result.contact, result.how, result.probability = owner, "email", 1.0
+                    chosen[position], result.how, result.probability = owner.pk, "email", 1.0
                     continue
                 result.drop_email = True
             for how, index, value in (
@@ -109,12 +120,12 @@ class FuzzyMatcher:
                 owners = index.get(value or "", [])
                 # A number or id shared by several contacts (a switchboard) is not a key.
                 if len(owners) == 1 and _names_agree(person, owners[0]):
-                    result.contact, result.how, result.probability = owners[0], how, 1.0
+                    chosen[position], result.how, result.probability = owners[0].pk, how, 1.0
                     break
 
     # ------------------------------------------------------------------ fuzzy
 
-    def _match_fuzzy(self, leads, people: list[Person], results: list[LeadMatch]) -> None:
+    def _match_fuzzy(self, people: list[Person], results: list[LeadMatch], positions: list[int], chosen: dict[int, int]) -> None:
         keys_per_lead = [blocking_keys(person) for person in people]
         wanted = {key for keys in keys_per_lead for key in keys}
         if not wanted:
@@ -153,16 +164,12 @@ class FuzzyMatcher:
                 best[position] = (probability, contact_id)
             if probability >= self.review_at and not updates:
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
-        if best:
-            chosen = contacts_by_ids(contact_id for _, contact_id in best.values())
-            for position, (probability, contact_id) in best.items():
-                if contact_id in chosen:
-                    result = results[position]
-                    result.contact, result.how, result.probability = chosen[contact_id], "fuzzy", probability
-                    result.review = [r for r in result.review if r[0] != contact_id]
+        for position, (probability, contact_id) in best.items():
+            chosen[positions[position]] = contact_id
+            results[position].how, results[position].probability = "fuzzy", probability
 
 
-def _names_agree(person: Person, contact: Contact) -> bool:
+def _names_agree(person: Person, contact: StoredKeys) -> bool:
     theirs = clean_text(contact.first_name)
     if not person.first or not theirs:
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -106,11 +107,24 @@ def _contact_select() -> str:
     return f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)}"
 
 
-def contacts_by_values(*, emails: Iterable[str], phones: Iterable[str], external_ids: Iterable[str], limit: int) -> list[Contact]:
-    """Contacts whose email, phone or external id is one of these, in id order (at most ``limit``).
+class StoredKeys(NamedTuple):
+    """What exact matching reads of a contact: its keys and names, not the whole record."""
 
-    Written as SQL and read with ``raw``: capture asks this for every lead, and compiling the
-    same query through the ORM cost more than running it.
+    pk: int
+    email: str
+    phone: str
+    external_id: str
+    first_name: str
+    last_name: str
+
+
+def contact_keys_by_values(*, emails: Iterable[str], phones: Iterable[str], external_ids: Iterable[str], limit: int) -> list[StoredKeys]:
+    """Contacts whose email, phone or external id is one of these, in id order (at most
+    ``limit``), as their keys and names only.
+
+    Plain SQL and plain rows: capture asks this for every lead, most leads match nothing, and
+    compiling the query through the ORM or building whole contacts cost more than running it.
+    The contacts finally chosen are read whole afterwards (``contacts_by_ids``).
     """
     quote = connection.ops.quote_name
     conditions, params = [], []
@@ -121,8 +135,11 @@ def contacts_by_values(*, emails: Iterable[str], phones: Iterable[str], external
             params.extend(values)
     if not conditions:
         return []
-    sql = f"{_contact_select()} WHERE {' OR '.join(conditions)} ORDER BY {quote('id')} LIMIT %s"
-    return list(Contact.objects.raw(sql, [*params, limit]))
+    names = ", ".join(quote(name) for name in ("id", *StoredKeys._fields[1:]))
+    sql = f"SELECT {names} FROM {quote(Contact._meta.db_table)} WHERE {' OR '.join(conditions)} ORDER BY {quote('id')} LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [StoredKeys(*row) for row in cursor.fetchall()]
 
 
 def contacts_by_ids(ids: Iterable[int]) -> dict[int, Contact]:
