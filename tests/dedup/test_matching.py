@@ -209,3 +209,15 @@ def test_cleaning_many_stored_rows_column_by_column_gives_the_same_values_as_a_p
     for name in Person.__slots__:
         assert by_column[name] == [getattr(p, name) for p in one_by_one], name
     assert by_column["first"] == ["john", "", "ann"] and by_column["birth"] == ["19800304", "", "19911231"]
+
+
+def test_folding_takes_the_short_way_only_when_it_gives_the_same_answer():
+    from accord.dedup.keys import clean_birth_date, fold
+
+    assert fold("Jonathan") == "jonathan" and fold("AB123") == "ab123"
+    assert fold("12  Main St., Apt 3") == "12 main st apt 3"
+    assert fold("O'Neil") == "oneil"
+    assert fold("Émile-Zola Straße") == "emile zola strae"
+    assert clean_birth_date("1980-03-04") == "19800304"
+    assert clean_birth_date("04/03/1980") == "04031980"
+    assert clean_birth_date("1970-01-01") == ""  # a placeholder date

@@ -48,9 +48,12 @@ def fold(raw: str | None) -> str:
     """Lower-case, accents removed, punctuation to spaces, spaces collapsed."""
     if not raw:
         return ""
-    if isinstance(raw, str) and raw.isascii() and raw.isalnum():
-        return raw.lower()  # nothing to fold but the case (most names, ids, postcodes)
-    text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode().lower()
+    if isinstance(raw, str) and raw.isascii():
+        if raw.isalnum():
+            return raw.lower()  # nothing to fold but the case (most names, ids, postcodes)
+        text = raw.lower()  # no accents to take off
+    else:
+        text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode().lower()
     return " ".join(_NON_WORD.sub(" ", text.replace("'", "")).split())
 
 
@@ -90,7 +93,12 @@ def clean_birth_date(raw: date | str | None) -> str:
     if not raw:
         return ""
     # Formatted by hand: strftime is several times slower, and this runs for every candidate.
-    value = f"{raw.year:04d}{raw.month:02d}{raw.day:02d}" if isinstance(raw, date) else _NON_DIGIT.sub("", str(raw))
+    if isinstance(raw, date):
+        value = f"{raw.year:04d}{raw.month:02d}{raw.day:02d}"
+    else:
+        value = str(raw).replace("-", "")  # the stored form, 1980-03-04, without a regex
+        if not value.isdecimal():
+            value = _NON_DIGIT.sub("", value)
     if len(value) != 8 or value in STOP_BIRTH_DATES:
         return ""
     return value
