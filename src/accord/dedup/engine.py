@@ -61,6 +61,8 @@ class Column:
 
     @classmethod
     def of(cls, values: Sequence[str]) -> "Column":
+        if not any(values):  # a field nobody has (no emails in the batch): nothing to index
+            return cls(codes=np.zeros(len(values), dtype=np.int64), vocab=np.array([""], dtype=object))
         # Codes in order of first appearance, "" first; built with C-level dict operations.
         index = dict(zip(dict.fromkeys(("", *values)), range(len(values) + 1)))
         codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
@@ -108,7 +110,12 @@ def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np
     unique, inverse = np.unique(keys, return_inverse=True)
     left = column.vocab[unique // size].tolist()
     right = column.vocab[unique % size].tolist()
-    scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
+    if len(unique) <= 64:
+        # A handful of distinct pairs (one lead at capture): calling the scorer directly is
+        # cheaper than cpdist's setup, and gives the same scores.
+        scores = np.fromiter(map(scorer, left, right), dtype=np.float64, count=len(unique))
+    else:
+        scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
     return scores[inverse]
 
 
