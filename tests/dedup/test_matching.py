@@ -221,3 +221,12 @@ def test_folding_takes_the_short_way_only_when_it_gives_the_same_answer():
     assert clean_birth_date("1980-03-04") == "19800304"
     assert clean_birth_date("04/03/1980") == "04031980"
     assert clean_birth_date("1970-01-01") == ""  # a placeholder date
+
+
+def test_names_and_a_town_alone_are_not_telling_but_any_personal_field_is():
+    names_and_city = np.asarray([[3, 3, -1, 0, 0, -1, 0, -1, 2, -1, -1]], dtype=np.int8)
+    assert not engine.agrees_beyond_names_and_place(names_and_city)[0]
+    for field_name in ("birth", "email", "phone", "external_id", "company", "street", "postcode"):
+        row = names_and_city.copy()
+        row[0, FIELD_NAMES.index(field_name)] = 1
+        assert engine.agrees_beyond_names_and_place(row)[0], field_name

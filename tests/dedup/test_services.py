@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from django.core import serializers
 
@@ -141,6 +142,16 @@ def test_a_bulk_import_of_namesakes_at_different_companies_keeps_one_contact_per
     assert summary.created == 240 and summary.updated == 0
     assert Contact.objects.count() == 240
     assert not Suggestion.objects.exclude(status=SuggestionStatus.PENDING).exists()
+    # Namesakes that share only their names and city are not queued: nobody could tell them
+    # apart on that. What is queued agrees on more: the same company (two mailboxes there), or
+    # a phone one digit apart (the numbers are consecutive).
+    from accord.dedup.engine import FIELD_NAMES, agrees_beyond_names_and_place
+
+    queued = list(Suggestion.objects.values_list("levels", flat=True))
+    assert queued
+    assert agrees_beyond_names_and_place(np.asarray(queued, dtype=np.int8)).all()
+    phone, company = FIELD_NAMES.index("phone"), FIELD_NAMES.index("company")
+    assert all(levels[phone] == 1 or levels[company] == 2 for levels in queued)
 
 
 @pytest.mark.parametrize("email", ["jon.smyth@acme.com", "jon.smyth@gmail.com"])

@@ -227,6 +227,25 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
     return levels
 
 
+# Fields that single a person out, at least partly; names, city and state describe groups.
+_BEYOND_NAMES_AND_PLACE = ("birth", "email", "phone", "external_id", "company", "street", "postcode")
+
+
+def agrees_beyond_names_and_place(levels: np.ndarray) -> np.ndarray:
+    """Pairs that agree (at least nearly) on something besides their names, city and state.
+
+    Before the model is estimated on the base, its default weights make every namesake in the
+    same city look probable: an import of 100,000 people with common names, each writing
+    from their own company's address, queued a million such pairs. A person looking at
+    "Ann Smith, New York" at two companies cannot tell either, so capture does not queue
+    such pairs when their work addresses already say two people (``update_needs_review``).
+    """
+    if len(levels) == 0:
+        return np.zeros(0, dtype=bool)
+    columns = [FIELD_NAMES.index(name) for name in _BEYOND_NAMES_AND_PLACE]
+    return (levels[:, columns] >= 1).any(axis=1)
+
+
 def update_needs_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Pairs that a match, however probable, must never resolve on its own by updating a record.
 

@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
-from accord.dedup.engine import FIELD_NAMES, columns_of, compare, update_needs_review
+from accord.dedup.engine import FIELD_NAMES, agrees_beyond_names_and_place, columns_of, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
 from accord.dedup.queries import StoredKeys, candidates_by_keys, contact_keys_by_values, contacts_by_ids, current_parameters
 
@@ -154,7 +154,11 @@ class FuzzyMatcher:
         # Updating someone else's record is worse than a duplicate: without agreeing names, or
         # when both write from different work addresses, the pair goes to review however strong the rest.
         names_agree = (levels[:, _FIRST] >= 1) | (levels[:, _LAST] >= 1)
-        may_update = names_agree & ~update_needs_review(cols, ia, ib, levels)
+        two_work_addresses = update_needs_review(cols, ia, ib, levels)
+        may_update = names_agree & ~two_work_addresses
+        # Two people writing from their own work addresses who share nothing but names and a
+        # town are namesakes as far as anyone can tell: not worth a reviewer's time either.
+        worth_review = ~two_work_addresses | agrees_beyond_names_and_place(levels)
         best: dict[int, tuple[float, int]] = {}
         for k in range(len(ia)):
             position, probability = int(ia[k]), float(probabilities[k])
@@ -162,7 +166,7 @@ class FuzzyMatcher:
             updates = probability >= self.update_at and bool(may_update[k])
             if updates and probability > best.get(position, (0.0, 0))[0]:
                 best[position] = (probability, contact_id)
-            if probability >= self.review_at and not updates:
+            if probability >= self.review_at and not updates and worth_review[k]:
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
         for position, (probability, contact_id) in best.items():
             chosen[positions[position]] = contact_id
