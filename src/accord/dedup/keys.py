@@ -43,8 +43,7 @@ _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 _NON_DIGIT = re.compile(r"\D+")
 
 
-@lru_cache(maxsize=1 << 18)
-def fold(raw: str | None) -> str:
+def _fold(raw: str | None) -> str:
     """Lower-case, accents removed, punctuation to spaces, spaces collapsed."""
     if not raw:
         return ""
@@ -57,15 +56,23 @@ def fold(raw: str | None) -> str:
     return " ".join(_NON_WORD.sub(" ", text.replace("'", "")).split())
 
 
-# The cleaners of values that repeat across people (names, cities, states, postcodes, company
-# names) remember their answers: capture cleans every candidate of every lead, mostly the
-# same few thousand values again.
-@lru_cache(maxsize=1 << 16)
-def clean_text(raw: str | None) -> str:
-    value = fold(raw)
+# Remembered: names, cities and company names repeat across people. Values that are nearly
+# unique (streets, ids) go through _fold and _clean_text directly, as a cache would only
+# churn on them.
+fold = lru_cache(maxsize=1 << 18)(_fold)
+
+
+def _clean_text(raw: str | None) -> str:
+    value = _fold(raw)
     if value in STOP_TEXT or value.replace(" ", "") in STOP_TEXT or (raw or "").strip().lower() in STOP_TEXT:
         return ""
     return value
+
+
+# The cleaners of values that repeat across people (names, cities, states, postcodes, company
+# names) remember their answers: capture cleans every candidate of every lead, mostly the
+# same few thousand values again.
+clean_text = lru_cache(maxsize=1 << 16)(_clean_text)
 
 
 def clean_email(raw: str | None) -> str:
@@ -113,7 +120,7 @@ def clean_postcode(raw: str | None) -> str:
 
 
 def clean_identifier(raw: str | None) -> str:
-    value = fold(raw).replace(" ", "")
+    value = _fold(raw).replace(" ", "")
     if not value or value in STOP_TEXT or len(set(value)) == 1:
         return ""
     return value
@@ -166,7 +173,7 @@ PERSON_FIELDS: tuple[tuple[str, str, Callable[[object], str]], ...] = (
     ("email", "email", clean_email),
     ("phone", "phone", clean_phone),
     ("external_id", "external_id", clean_identifier),
-    ("street", "street", clean_text),
+    ("street", "street", _clean_text),  # nearly unique: not worth remembering
     ("city", "city", clean_text),
     ("postcode", "postcode", clean_postcode),
     ("state", "state", clean_text),
