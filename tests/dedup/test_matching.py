@@ -131,3 +131,102 @@ def test_decisions_move_the_model():
     assert float(apart.probabilities(pattern)[0]) < before
     together = engine.learn_from_decisions(params, merged=distinct, distinct=np.zeros((0, len(FIELD_NAMES)), dtype=np.int8))
     assert float(together.probabilities(pattern)[0]) > before
+
+
+def test_a_mailbox_that_is_only_the_persons_names_is_no_evidence_beyond_the_names():
+    work = person(first_name="Ann", last_name="Smith", email="ann.smith.5@company5.example")
+    other = person(first_name="Ann", last_name="Smith", email="ann.smith.17@company17.example")
+    levels = levels_of(work, other)
+    assert levels["first"] == levels["last"] == 3
+    assert levels["email"] == 0  # different addresses; the shared "annsmith" only repeats the names
+    for box in ("asmith", "smithann", "smith.a", "annsmith"):
+        assert levels_of(person(first_name="Ann", last_name="Smith", email=f"{box}@a.example"), person(first_name="Ann", last_name="Smith", email=f"{box}.2@b.example"))["email"] == 0
+
+
+def test_a_mailbox_name_that_is_not_spelled_from_the_names_still_counts():
+    # A nickname mailbox the names do not explain, or a side without names: real evidence.
+    nickname = levels_of(
+        person(first_name="Jon", last_name="Smyth", email="skipper77@acme.example"),
+        person(first_name="Jonathan", last_name="Smith", email="skipper@gmail.com"),
+    )
+    assert nickname["email"] == 1
+    unnamed = levels_of(person(first_name="Ann", last_name="Smith", email="ann.smith@a.example"), person(email="annsmith@b.example"))
+    assert unnamed["email"] == 1
+    explanation = MatchParameters.default().explain(
+        compare(columns([person(email="skipper77@a.example"), person(email="skipper@b.example")]), np.array([0]), np.array([1]))[0]
+    )
+    assert next(row for row in explanation if row["field"] == "email")["level"] == "same mailbox name"
+
+
+def test_two_people_with_a_common_name_at_different_companies_are_not_one_person_by_the_model():
+    a = person(first_name="Ann", last_name="Smith", email="ann.smith.5@company5.example", phone="+14152000005", company="Company 5", domain="company5.example", city="New York")
+    b = person(first_name="Ann", last_name="Smith", email="ann.smith.17@company17.example", phone="+14152000017", company="Company 17", domain="company17.example", city="Austin")
+    cols = columns([a, b])
+    row = compare(cols, np.array([0]), np.array([1]))
+    assert float(MatchParameters.default().probabilities(row)[0]) < 0.5
+    assert engine.update_needs_review(cols, np.array([0]), np.array([1]), row).tolist() == [True]
+
+
+def _needs_review(a: Person, b: Person) -> bool:
+    cols = columns([a, b])
+    pair = np.array([0]), np.array([1])
+    return bool(engine.update_needs_review(cols, *pair, compare(cols, *pair))[0])
+
+
+def test_only_work_addresses_that_point_at_two_people_hold_an_update_back_for_review():
+    ann = dict(first_name="Ann", last_name="Smith", company="Company 5", domain="company5.example")
+    # Another mailbox at the same employer: a namesake (or an alias) unless the birth date agrees.
+    assert _needs_review(person(email="ann.smith.5@company5.example", **ann), person(email="ann.smith.20005@company5.example", **ann))
+    assert not _needs_review(
+        person(email="ann.smith.5@company5.example", birth_date="1980-03-04", **ann),
+        person(email="asmith@company5.example", birth_date="1980-03-04", **ann),
+    )
+    # A free-mail address on one side, or one address missing, is not a conflict.
+    assert not _needs_review(person(email="ann.smith.5@company5.example", **ann), person(email="ann.smith@gmail.com", first_name="Ann", last_name="Smith"))
+    assert not _needs_review(person(email="ann.smith.5@company5.example", **ann), person(**ann))
+    # A job change stays a question even when the birth date agrees.
+    assert _needs_review(
+        person(email="ann.smith@company5.example", birth_date="1980-03-04", **ann),
+        person(email="ann.smith@company17.example", birth_date="1980-03-04", first_name="Ann", last_name="Smith", company="Company 17"),
+    )
+
+
+def test_cleaning_many_stored_rows_column_by_column_gives_the_same_values_as_a_person_each():
+    from datetime import date
+
+    from accord.dedup.keys import cleaned_columns
+
+    stored = [
+        dict(first_name="Jöhn", last_name="O'Neil", email=" John.ONeil@Acme.com ", phone="+1 (415) 555-2671", external_id="AB-12",
+             street="12 Main St.", city="Paris", postcode="750 01", state="IDF", birth_date=date(1980, 3, 4), company="ACME Corp.", domain=" Acme.COM "),
+        dict(first_name="n/a", last_name=None, email="test@test.com", phone="000-000", external_id="N/A", street="", city=None,
+             postcode="0000", state="", birth_date="1970-01-01", company=None, domain=None),
+        dict(first_name="Ann", last_name="Lee", email="", phone="", external_id="", street="", city="", postcode="", state="",
+             birth_date="1991-12-31", company="", domain=""),
+    ]
+    by_column = cleaned_columns({name: [row[name] for row in stored] for name in stored[0]})
+    one_by_one = [Person.build(**{k: (v or "") if k != "birth_date" else v for k, v in row.items()}) for row in stored]
+    for name in Person.__slots__:
+        assert by_column[name] == [getattr(p, name) for p in one_by_one], name
+    assert by_column["first"] == ["john", "", "ann"] and by_column["birth"] == ["19800304", "", "19911231"]
+
+
+def test_folding_takes_the_short_way_only_when_it_gives_the_same_answer():
+    from accord.dedup.keys import clean_birth_date, fold
+
+    assert fold("Jonathan") == "jonathan" and fold("AB123") == "ab123"
+    assert fold("12  Main St., Apt 3") == "12 main st apt 3"
+    assert fold("O'Neil") == "oneil"
+    assert fold("Émile-Zola Straße") == "emile zola strae"
+    assert clean_birth_date("1980-03-04") == "19800304"
+    assert clean_birth_date("04/03/1980") == "04031980"
+    assert clean_birth_date("1970-01-01") == ""  # a placeholder date
+
+
+def test_names_and_a_town_alone_are_not_telling_but_any_personal_field_is():
+    names_and_city = np.asarray([[3, 3, -1, 0, 0, -1, 0, -1, 2, -1, -1]], dtype=np.int8)
+    assert not engine.agrees_beyond_names_and_place(names_and_city)[0]
+    for field_name in ("birth", "email", "phone", "external_id", "company", "street", "postcode"):
+        row = names_and_city.copy()
+        row[0, FIELD_NAMES.index(field_name)] = 1
+        assert engine.agrees_beyond_names_and_place(row)[0], field_name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from django.core import serializers
 
@@ -99,6 +100,72 @@ def test_stop_values_do_not_glue_unrelated_people_together_at_capture():
     assert outcome.created
     assert Contact.objects.count() == 2
     assert not Suggestion.objects.exists()
+
+
+def test_two_people_with_the_same_common_name_at_different_companies_are_not_merged_at_capture():
+    first = capture(email="ann.smith.5@company5.example", first_name="Ann", last_name="Smith", phone="+14152000005", company="Company 5", city="New York")
+    # Same name and city, a phone one digit apart: strong evidence by the model, yet both write
+    # from their own employer's domain, so at most a person is asked.
+    outcome = contact_capture(
+        lead=lead(email="ann.smith.15@company15.example", first_name="Ann", last_name="Smith", phone="+14152000015", company="Company 15", city="New York")
+    )
+    assert outcome.created and outcome.contact.pk != first.pk
+    assert sorted(Contact.objects.values_list("email", flat=True)) == ["ann.smith.15@company15.example", "ann.smith.5@company5.example"]
+    assert Contact.objects.get(pk=first.pk).phone == "+14152000005"
+    for suggestion in Suggestion.objects.all():
+        assert suggestion.status == SuggestionStatus.PENDING and suggestion.source == "capture"
+
+
+def test_two_namesakes_at_one_company_with_their_own_mailboxes_are_not_merged_at_capture():
+    first = capture(email="ann.smith.5@company5.example", first_name="Ann", last_name="Smith", phone="+14152000005", company="Company 5", city="New York")
+    outcome = contact_capture(
+        lead=lead(email="ann.smith.20005@company5.example", first_name="Ann", last_name="Smith", phone="+14152020005", company="Company 5", city="New York")
+    )
+    assert outcome.created and outcome.contact.pk != first.pk
+    assert Contact.objects.count() == 2
+    suggestion = Suggestion.objects.get()  # very probable by the model: a person decides
+    assert {suggestion.left_id, suggestion.right_id} == {first.pk, outcome.contact.pk}
+    assert suggestion.status == SuggestionStatus.PENDING
+
+
+def test_a_bulk_import_of_namesakes_at_different_companies_keeps_one_contact_per_person():
+    firsts, lasts, cities = ("Ann", "Ben"), ("Smith", "Garcia"), ("New York", "Austin")
+    rows = []
+    for i in range(240):
+        first, last, company = firsts[i % 2], lasts[i // 2 % 2], i % 48
+        rows.append((i, lead(
+            email=f"{first.lower()}.{last.lower()}.{i}@company{company}.example", first_name=first, last_name=last,
+            phone=f"+1415{2000000 + i:07d}", company=f"Company {company}", city=cities[i // 4 % 2],
+        )))
+    # Small batches, as a long import runs: every batch is matched against the contacts before it.
+    summary = leads_capture_bulk(leads=rows, batch_size=40)
+    assert summary.created == 240 and summary.updated == 0
+    assert Contact.objects.count() == 240
+    assert not Suggestion.objects.exclude(status=SuggestionStatus.PENDING).exists()
+    # Namesakes that share only their names and city are not queued: nobody could tell them
+    # apart on that. What is queued agrees on more: the same company (two mailboxes there), or
+    # a phone one digit apart (the numbers are consecutive).
+    from accord.dedup.engine import FIELD_NAMES, agrees_beyond_names_and_place
+
+    queued = list(Suggestion.objects.values_list("levels", flat=True))
+    assert queued
+    assert agrees_beyond_names_and_place(np.asarray(queued, dtype=np.int8)).all()
+    phone, company = FIELD_NAMES.index("phone"), FIELD_NAMES.index("company")
+    assert all(levels[phone] == 1 or levels[company] == 2 for levels in queued)
+
+
+@pytest.mark.parametrize("email", ["jon.smyth@acme.com", "jon.smyth@gmail.com"])
+def test_jon_smyth_of_acme_corp_is_still_jonathan_smith_of_acme_corporation_when_the_rest_agrees(email):
+    first = capture(
+        email="jonathan.smith@acme.com", first_name="Jonathan", last_name="Smith", company="ACME Corporation",
+        birth_date="1980-03-04", city="Boston", postcode="02110", street="1 Main Street",
+    )
+    outcome = contact_capture(
+        lead=lead(email=email, first_name="Jon", last_name="Smyth", company="Acme Corp.", birth_date="1980-03-04", city="Boston", postcode="02110", street="1 Main St", job_title="CTO")
+    )
+    assert not outcome.created and outcome.contact.pk == first.pk
+    contact = Contact.objects.get()
+    assert contact.email == "jonathan.smith@acme.com" and contact.job_title == "CTO"
 
 
 FIRST_NAMES = "Anna Boris Chloe Dmitri Elena Farid Greta Hiro Ines Jakob Kamala Lars Mireille Nuno Olga Pavel Quentin Rosa Sven Tomasz".split()

@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
+from accord.core.normalize import FREE_MAIL_DOMAINS
 from accord.dedup.keys import Person
 
 
@@ -60,8 +61,11 @@ class Column:
 
     @classmethod
     def of(cls, values: Sequence[str]) -> "Column":
-        index: dict[str, int] = {"": 0}
-        codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+        if not any(values):  # a field nobody has (no emails in the batch): nothing to index
+            return cls(codes=np.zeros(len(values), dtype=np.int64), vocab=np.array([""], dtype=object))
+        # Codes in order of first appearance, "" first; built with C-level dict operations.
+        index = dict(zip(dict.fromkeys(("", *values)), range(len(values) + 1)))
+        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
         vocab = np.empty(len(index), dtype=object)
         vocab[:] = list(index)
         return cls(codes=codes, vocab=vocab)
@@ -79,7 +83,22 @@ class Column:
 
 def columns(people: Sequence[Person]) -> dict[str, Column]:
     """The people, field by field (what the comparisons index into)."""
-    return {name: Column.of([getattr(person, name) for person in people]) for name in (*FIELD_NAMES, "domain")}
+    return columns_of({name: [getattr(person, name) for person in people] for name in (*FIELD_NAMES, "domain")})
+
+
+def columns_of(values: dict[str, Sequence[str]]) -> dict[str, Column]:
+    """Cleaned values field by field (as in a Person), plus what is derived per person: the
+    mailbox name, whether that mailbox is only the person's own names spelled out, and the
+    domain of a business (not free-mail) address."""
+    cols = {name: Column.of(values[name]) for name in (*FIELD_NAMES, "domain")}
+    emails = values["email"]
+    boxes = [_mailbox(email) if email else "" for email in emails]
+    cols["mailbox"] = Column.of(boxes)
+    cols["mailbox_named"] = Column.of(
+        ["1" if box and _spelled_from_names(box, first, last) else "" for box, first, last in zip(boxes, values["first"], values["last"], strict=True)]
+    )
+    cols["work_domain"] = Column.of([_work_domain(email) if email else "" for email in emails])
+    return cols
 
 
 def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -91,13 +110,45 @@ def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np
     unique, inverse = np.unique(keys, return_inverse=True)
     left = column.vocab[unique // size].tolist()
     right = column.vocab[unique % size].tolist()
-    scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
+    if len(unique) <= 64:
+        # A handful of distinct pairs (one lead at capture): calling the scorer directly is
+        # cheaper than cpdist's setup, and gives the same scores.
+        scores = np.fromiter(map(scorer, left, right), dtype=np.float64, count=len(unique))
+    else:
+        scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
     return scores[inverse]
 
 
+def _letters(value: str) -> str:
+    return "".join(ch for ch in value if "a" <= ch <= "z")
+
+
 def _mailbox(email: str) -> str:
-    box = "".join(ch for ch in email.partition("@")[0] if "a" <= ch <= "z")
+    box = _letters(email.partition("@")[0])
     return box if len(box) >= 5 else ""
+
+
+def _spelled_from_names(box: str, first: str, last: str) -> bool:
+    """Is this mailbox name just the person's own names (ann.smith, asmith, smith.ann, annsmith)?
+
+    Such a mailbox is a function of the names: two different Ann Smiths at two employers that
+    both write first.last@ have the same mailbox name, so agreeing on it says nothing the
+    names have not said already (counting it again would double the name evidence).
+    """
+    given, family = _letters(first), _letters(last)
+    if not given and not family:
+        return False
+    initials = "".join(word[0] for word in first.split() if word[0].isalpha())
+    forms = {given, family, given + family, family + given}
+    if given and family:
+        forms |= {given[0] + family, family + given[0], given + family[0], family[0] + given, initials + family, family + initials}
+    return box in forms
+
+
+def _work_domain(email: str) -> str:
+    """The domain of a business address ('' for none or a free-mail provider)."""
+    domain = email.rpartition("@")[2] if "@" in email else ""
+    return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
 def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
@@ -142,9 +193,12 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
             out[exact] = len(spec.levels) - 1
         elif name == "email":
             # The same mailbox name once dots, dashes and digits are gone (john.smith7 /
-            # johnsmith), long enough to mean something.
-            box = column.derived(_mailbox)
-            out[(box[ca] >= 0) & (box[ca] == box[cb])] = 1
+            # johnsmith), long enough to mean something, and not just both people's names
+            # spelled out (the names are compared on their own fields).
+            box, named = cols["mailbox"].codes, cols["mailbox_named"].codes
+            pa, pb = ia[idx], ib[idx]
+            same_box = (box[pa] != 0) & (box[pa] == box[pb]) & ~((named[pa] != 0) & (named[pb] != 0))
+            out[same_box] = 1
             out[exact] = 2
         elif name == "phone":
             tail7, tail9 = column.derived(lambda v: v[-7:]), column.derived(lambda v: v[-9:])
@@ -171,6 +225,44 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
             out[exact] = 1
         levels[idx, column_index] = out
     return levels
+
+
+# Fields that single a person out, at least partly; names, city and state describe groups.
+_BEYOND_NAMES_AND_PLACE = ("birth", "email", "phone", "external_id", "company", "street", "postcode")
+
+
+def agrees_beyond_names_and_place(levels: np.ndarray) -> np.ndarray:
+    """Pairs that agree (at least nearly) on something besides their names, city and state.
+
+    Before the model is estimated on the base, its default weights make every namesake in the
+    same city look probable: an import of 100,000 people with common names, each writing
+    from their own company's address, queued a million such pairs. A person looking at
+    "Ann Smith, New York" at two companies cannot tell either, so capture does not queue
+    such pairs when their work addresses already say two people (``update_needs_review``).
+    """
+    if len(levels) == 0:
+        return np.zeros(0, dtype=bool)
+    columns = [FIELD_NAMES.index(name) for name in _BEYOND_NAMES_AND_PLACE]
+    return (levels[:, columns] >= 1).any(axis=1)
+
+
+def update_needs_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Pairs that a match, however probable, must never resolve on its own by updating a record.
+
+    Both people write from business addresses and the addresses differ:
+    - at different domains while the companies do not agree, it is another person of the same
+      name or the same person after a job change; either way a person decides;
+    - at the same domain, an employer gives each person their own mailbox (namesakes get a
+      digit: ann.smith / ann.smith2), so two addresses mean two people unless something only
+      one person has agrees: the birth date or an external id.
+    Names, company and city describe a group of people, not one of them.
+    """
+    work, email = cols["work_domain"].codes, cols["email"].codes
+    wa, wb = work[ia], work[ib]
+    two_work_addresses = (wa != 0) & (wb != 0) & (email[ia] != email[ib])
+    other_employer = two_work_addresses & (wa != wb) & (levels[:, FIELD_NAMES.index("company")] < 1)
+    identified = (levels[:, FIELD_NAMES.index("birth")] == 2) | (levels[:, FIELD_NAMES.index("external_id")] == 2)
+    return other_employer | (two_work_addresses & ~identified)
 
 
 # --------------------------------------------------------------------------- the model

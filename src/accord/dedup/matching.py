@@ -11,15 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db import connection
-from django.db.models import Q
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
-from accord.dedup.engine import FIELD_NAMES, columns, compare
+from accord.dedup.engine import FIELD_NAMES, agrees_beyond_names_and_place, columns_of, compare, update_needs_review
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
-from accord.dedup.models import MatchKey
-from accord.dedup.queries import current_parameters, people_by_id
+from accord.dedup.queries import StoredKeys, candidates_by_keys, contact_keys_by_values, contacts_by_ids, current_parameters
 
 # At or above: the lead is the existing contact (updated, not duplicated).
 UPDATE_AT = 0.999
@@ -67,10 +64,21 @@ class FuzzyMatcher:
     def match_leads(self, leads: Sequence) -> list[LeadMatch]:
         people = [person_from_lead(lead) for lead in leads]
         results = [LeadMatch() for _ in leads]
-        self._match_exact(leads, people, results)
-        open_positions = [i for i, result in enumerate(results) if result.contact is None]
+        # Position → id of the contact the lead is; read whole in one query at the end.
+        chosen: dict[int, int] = {}
+        self._match_exact(leads, people, results, chosen)
+        open_positions = [i for i in range(len(leads)) if i not in chosen]
         if open_positions:
-            self._match_fuzzy([leads[i] for i in open_positions], [people[i] for i in open_positions], [results[i] for i in open_positions])
+            self._match_fuzzy([people[i] for i in open_positions], [results[i] for i in open_positions], open_positions, chosen)
+        if chosen:
+            contacts = contacts_by_ids(chosen.values())
+            for position, contact_id in chosen.items():
+                result = results[position]
+                if contact_id not in contacts:  # removed since it was found (merged meanwhile)
+                    result.how, result.probability = "", 0.0
+                    continue
+                result.contact = contacts[contact_id]
+                result.review = [r for r in result.review if r[0] != contact_id]
         return results
 
     def match(self, leads: Sequence) -> dict[str, Contact]:
@@ -79,37 +87,30 @@ class FuzzyMatcher:
 
     # ------------------------------------------------------------------ exact keys
 
-    def _match_exact(self, leads, people: list[Person], results: list[LeadMatch]) -> None:
+    def _match_exact(self, leads, people: list[Person], results: list[LeadMatch], chosen: dict[int, int]) -> None:
         emails = {lead.email for lead in leads if lead.email}
         phones = {lead.contact["phone"] for lead, p in zip(leads, people) if p.phone and lead.contact.get("phone")}
         external = {lead.contact["external_id"] for lead, p in zip(leads, people) if p.external_id}
-        condition = Q()
-        if emails:
-            condition |= Q(email__in=emails)
-        if phones:
-            condition |= Q(phone__in=phones)
-        if external:
-            condition |= Q(external_id__in=external)
-        if not condition:
+        if not (emails or phones or external):
             return
-        found = list(Contact.objects.filter(condition).order_by("pk")[: 20 * len(leads) + 100])
+        found = contact_keys_by_values(emails=emails, phones=phones, external_ids=external, limit=20 * len(leads) + 100)
         by_email = {c.email: c for c in found if c.email}
-        by_phone: dict[str, list[Contact]] = {}
-        by_external: dict[str, list[Contact]] = {}
+        by_phone: dict[str, list[StoredKeys]] = {}
+        by_external: dict[str, list[StoredKeys]] = {}
         for contact in found:
             if contact.phone in phones:
                 by_phone.setdefault(contact.phone, []).append(contact)
             if contact.external_id in external:
                 by_external.setdefault(contact.external_id, []).append(contact)
-        for lead, person, result in zip(leads, people, results):
+        for position, (lead, person, result) in enumerate(zip(leads, people, results)):
             if lead.email in by_email:
                 if person.email:
-                    result.contact, result.how, result.probability = by_email[lead.email], "email", 1.0
+                    chosen[position], result.how, result.probability = by_email[lead.email].pk, "email", 1.0
                     continue
                 # A stop-value address: evidence only when the names say the same person.
                 owner = by_email[lead.email]
                 if person.first and person.last and _names_agree(person, owner) and person.last == clean_text(owner.last_name):
-                    result.contact, result.how, result.probability = owner, "email", 1.0
+                    chosen[position], result.how, result.probability = owner.pk, "email", 1.0
                     continue
                 result.drop_email = True
             for how, index, value in (
@@ -119,73 +120,60 @@ class FuzzyMatcher:
                 owners = index.get(value or "", [])
                 # A number or id shared by several contacts (a switchboard) is not a key.
                 if len(owners) == 1 and _names_agree(person, owners[0]):
-                    result.contact, result.how, result.probability = owners[0], how, 1.0
+                    chosen[position], result.how, result.probability = owners[0].pk, how, 1.0
                     break
 
     # ------------------------------------------------------------------ fuzzy
 
-    def _match_fuzzy(self, leads, people: list[Person], results: list[LeadMatch]) -> None:
+    def _match_fuzzy(self, people: list[Person], results: list[LeadMatch], positions: list[int], chosen: dict[int, int]) -> None:
         keys_per_lead = [blocking_keys(person) for person in people]
         wanted = {key for keys in keys_per_lead for key in keys}
         if not wanted:
             return
-        members: dict[str, list[int]] = {}
-        # Plain SQL on the indexed key column: this runs for every captured lead.
-        table, quote = MatchKey._meta.db_table, connection.ops.quote_name
-        wanted = sorted(wanted)
-        with connection.cursor() as cursor:
-            for offset in range(0, len(wanted), 5000):  # SQLite takes a limited number of parameters
-                chunk = wanted[offset : offset + 5000]
-                cursor.execute(
-                    f"SELECT {quote('key')}, contact_id FROM {quote(table)} WHERE {quote('key')} IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
-                for key, contact_id in cursor.fetchall():
-                    members.setdefault(key, []).append(contact_id)
+        # One statement: the members of every small key with their values (frequent keys skipped).
+        members, order, found = candidates_by_keys(keys=sorted(wanted), max_per_key=MAX_CANDIDATES_PER_KEY)
         pairs_a, pairs_b = [], []
         for position, keys in enumerate(keys_per_lead):
             seen = set()
             for key in keys:
-                ids = members.get(key, ())
-                if len(ids) > MAX_CANDIDATES_PER_KEY:
-                    continue
-                for contact_id in ids:
+                for contact_id in members.get(key, ()):
                     if contact_id not in seen:
                         seen.add(contact_id)
                         pairs_a.append(position)
                         pairs_b.append(contact_id)
         if not pairs_a:
             return
-        candidates = people_by_id(set(pairs_b))
-        order = list(candidates)
         index_of = {contact_id: i for i, contact_id in enumerate(order)}
-        keep = [k for k, contact_id in enumerate(pairs_b) if contact_id in index_of]
-        ia = np.asarray([pairs_a[k] for k in keep], dtype=np.int64)
-        ib = np.asarray([len(people) + index_of[pairs_b[k]] for k in keep], dtype=np.int64)
-        levels = compare(columns([*people, *(candidates[c] for c in order)]), ia, ib)
+        ia = np.asarray(pairs_a, dtype=np.int64)
+        ib = np.asarray([len(people) + index_of[contact_id] for contact_id in pairs_b], dtype=np.int64)
+        # The leads first, then the candidates: ib indexes past the leads.
+        cols = columns_of({name: [*(getattr(person, name) for person in people), *values] for name, values in found.items()})
+        levels = compare(cols, ia, ib)
         params = current_parameters()
         probabilities = params.probabilities(levels)
+        # Updating someone else's record is worse than a duplicate: without agreeing names, or
+        # when both write from different work addresses, the pair goes to review however strong the rest.
+        names_agree = (levels[:, _FIRST] >= 1) | (levels[:, _LAST] >= 1)
+        two_work_addresses = update_needs_review(cols, ia, ib, levels)
+        may_update = names_agree & ~two_work_addresses
+        # Two people writing from their own work addresses who share nothing but names and a
+        # town are namesakes as far as anyone can tell: not worth a reviewer's time either.
+        worth_review = ~two_work_addresses | agrees_beyond_names_and_place(levels)
         best: dict[int, tuple[float, int]] = {}
         for k in range(len(ia)):
             position, probability = int(ia[k]), float(probabilities[k])
             contact_id = order[int(ib[k]) - len(people)]
-            # Updating someone else's record is worse than a duplicate: without agreeing names
-            # the pair goes to review, however strong the rest.
-            names_agree = levels[k, _FIRST] >= 1 or levels[k, _LAST] >= 1
-            if probability >= self.update_at and names_agree and probability > best.get(position, (0.0, 0))[0]:
+            updates = probability >= self.update_at and bool(may_update[k])
+            if updates and probability > best.get(position, (0.0, 0))[0]:
                 best[position] = (probability, contact_id)
-            if probability >= self.review_at and not (probability >= self.update_at and names_agree):
+            if probability >= self.review_at and not updates and worth_review[k]:
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
-        if best:
-            chosen = Contact.objects.in_bulk({contact_id for _, contact_id in best.values()})
-            for position, (probability, contact_id) in best.items():
-                if contact_id in chosen:
-                    result = results[position]
-                    result.contact, result.how, result.probability = chosen[contact_id], "fuzzy", probability
-                    result.review = [r for r in result.review if r[0] != contact_id]
+        for position, (probability, contact_id) in best.items():
+            chosen[positions[position]] = contact_id
+            results[position].how, results[position].probability = "fuzzy", probability
 
 
-def _names_agree(person: Person, contact: Contact) -> bool:
+def _names_agree(person: Person, contact: StoredKeys) -> bool:
     theirs = clean_text(contact.first_name)
     if not person.first or not theirs:
         return True

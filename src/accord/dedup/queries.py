@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -10,8 +11,8 @@ from django.db.models import Q
 
 from accord.crm.models import Account, Contact
 from accord.dedup.engine import MatchParameters
-from accord.dedup.keys import Person
-from accord.dedup.models import Decision, Merge, MatchModel, RecordKind, Scan, Suggestion, SuggestionStatus
+from accord.dedup.keys import Person, cleaned_columns
+from accord.dedup.models import Decision, Merge, MatchKey, MatchModel, RecordKind, Scan, Suggestion, SuggestionStatus
 
 CHUNK = 5000  # ids per statement
 PERSON_COLUMNS = (
@@ -98,6 +99,111 @@ def people_by_id(ids: Iterable[int]) -> dict[int, Person]:
         row[at] = birth.to_python(row[at]) if row[at] else None
         out[row[0]] = person_from_row(row)
     return out
+
+
+def _contact_select() -> str:
+    quote = connection.ops.quote_name
+    meta = Contact._meta
+    return f"SELECT {', '.join(quote(f.column) for f in meta.concrete_fields)} FROM {quote(meta.db_table)}"
+
+
+class StoredKeys(NamedTuple):
+    """What exact matching reads of a contact: its keys and names, not the whole record."""
+
+    pk: int
+    email: str
+    phone: str
+    external_id: str
+    first_name: str
+    last_name: str
+
+
+def contact_keys_by_values(*, emails: Iterable[str], phones: Iterable[str], external_ids: Iterable[str], limit: int) -> list[StoredKeys]:
+    """Contacts whose email, phone or external id is one of these, in id order (at most
+    ``limit``), as their keys and names only.
+
+    Plain SQL and plain rows: capture asks this for every lead, most leads match nothing, and
+    compiling the query through the ORM or building whole contacts cost more than running it.
+    The contacts finally chosen are read whole afterwards (``contacts_by_ids``).
+    """
+    quote = connection.ops.quote_name
+    conditions, params = [], []
+    for column, values in (("email", emails), ("phone", phones), ("external_id", external_ids)):
+        values = sorted(set(values))
+        if values:
+            conditions.append(f"{quote(column)} IN ({', '.join(['%s'] * len(values))})")
+            params.extend(values)
+    if not conditions:
+        return []
+    names = ", ".join(quote(name) for name in ("id", *StoredKeys._fields[1:]))
+    sql = f"SELECT {names} FROM {quote(Contact._meta.db_table)} WHERE {' OR '.join(conditions)} ORDER BY {quote('id')} LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [StoredKeys(*row) for row in cursor.fetchall()]
+
+
+def contacts_by_ids(ids: Iterable[int]) -> dict[int, Contact]:
+    """These contacts as model instances, by id (the ones that still exist)."""
+    ids = sorted(set(ids))
+    out: dict[int, Contact] = {}
+    for offset in range(0, len(ids), CHUNK):  # SQLite takes a limited number of parameters
+        chunk = ids[offset : offset + CHUNK]
+        sql = f"{_contact_select()} WHERE {connection.ops.quote_name('id')} IN ({', '.join(['%s'] * len(chunk))})"
+        out.update((contact.pk, contact) for contact in Contact.objects.raw(sql, chunk))
+    return out
+
+
+# Keys per statement when looking candidates up: two placeholders each stay under SQLite's limit.
+KEY_CHUNK = 2000
+
+
+def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[str, list[int]], list[int], dict[str, list[str]]]:
+    """Contacts that share any of these blocking keys, in one statement per 2,000 keys: the
+    members of each key (in index order), the distinct contact ids, and their cleaned values
+    field by field (as ``Person`` fields, in the order of the ids).
+
+    A key shared by more than ``max_per_key`` contacts says nothing (a placeholder, a huge
+    company) and is left out without reading its members: its size is counted on the key
+    index alone, and counting stops one past the limit, so a key of 50,000 costs no more than
+    one of 301. Contacts are read joined on the key table in the same statement, as plain
+    rows cleaned column by column: capture runs this for every lead, and building ORM objects
+    (or a Person per candidate) would dominate.
+    """
+    members: dict[str, list[int]] = {}
+    rows: dict[int, tuple] = {}
+    if keys:
+        quote = connection.ops.quote_name
+        contact, account = Contact._meta, Account._meta
+        key_table, key = quote(MatchKey._meta.db_table), quote("key")
+        columns = ", ".join(f"c.{quote(contact.get_field(name).column)}" for name in PERSON_COLUMNS[:-2])
+        if connection.vendor == "sqlite":
+            # As stored text ('1980-03-04'): the cleaner keeps the digits either way, and the
+            # driver's date converter would cost more than the rest of the row.
+            birth = f"c.{quote(contact.get_field('birth_date').column)}"
+            columns = columns.replace(birth, f"CAST({birth} AS TEXT)")
+        wanted = sorted(set(keys))
+        with connection.cursor() as cursor:
+            for offset in range(0, len(wanted), KEY_CHUNK):
+                chunk = wanted[offset : offset + KEY_CHUNK]
+                cursor.execute(
+                    f"WITH wanted (k) AS (VALUES {', '.join(['(%s)'] * len(chunk))}), "
+                    f"small (k) AS (SELECT w.k FROM wanted w WHERE (SELECT COUNT(*) FROM "
+                    f"(SELECT 1 FROM {key_table} s WHERE s.{key} = w.k LIMIT %s) capped) <= %s) "
+                    f"SELECT m.{key}, {columns}, a.{quote('name')}, a.{quote('domain')} "
+                    f"FROM {key_table} m JOIN {quote(contact.db_table)} c ON c.{quote('id')} = m.contact_id "
+                    f"LEFT JOIN {quote(account.db_table)} a ON a.{quote('id')} = c.{quote('account_id')} "
+                    f"WHERE m.{key} IN (SELECT k FROM small) ORDER BY m.{key}, m.{quote('id')}",
+                    [*chunk, max_per_key + 1, max_per_key],
+                )
+                for row in cursor.fetchall():
+                    members.setdefault(row[0], []).append(row[1])
+                    rows.setdefault(row[1], row)
+    ids = list(rows)
+    # Transposed: one tuple per column, in PERSON_COLUMNS order after the key.
+    stored = list(zip(*rows.values())) if rows else [()] * (len(PERSON_COLUMNS) + 1)
+    raw = {name: stored[1 + at] for at, name in enumerate(PERSON_COLUMNS)}
+    raw = {**raw, "company": raw["account__name"], "domain": raw["account__domain"]}
+    return members, ids, cleaned_columns(raw)
 
 
 def people_iter(*, chunk: int = 20_000, updated_since=None) -> Iterator[tuple[int, Person]]:
