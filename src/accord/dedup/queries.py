@@ -131,7 +131,13 @@ def contact_keys_by_values(*, emails: Iterable[str], phones: Iterable[str], exte
     for column, values in (("email", emails), ("phone", phones), ("external_id", external_ids)):
         values = sorted(set(values))
         if values:
-            conditions.append(f"{quote(column)} IN ({', '.join(['%s'] * len(values))})")
+            condition = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
+            if column == "email":
+                # Spelled as the unique index's own condition, so SQLite may use that partial
+                # index (it proves the implication only from an identical term); otherwise
+                # every capture batch scans the whole contact table.
+                condition = f"({condition} AND NOT ({quote(column)} = ''))"
+            conditions.append(condition)
             params.extend(values)
     if not conditions:
         return []
