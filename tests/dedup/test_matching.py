@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 from accord.dedup import engine
@@ -230,3 +232,32 @@ def test_names_and_a_town_alone_are_not_telling_but_any_personal_field_is():
         row = names_and_city.copy()
         row[0, FIELD_NAMES.index(field_name)] = 1
         assert engine.agrees_beyond_names_and_place(row)[0], field_name
+
+
+def _contradict(a: Person, b: Person) -> bool:
+    cols = columns([a, b])
+    ia, ib = np.array([0]), np.array([1])
+    return bool(engine.names_contradict(cols, ia, ib, compare(cols, ia, ib))[0])
+
+
+def test_colleagues_whose_names_say_two_people_are_not_a_duplicate_pair():
+    # One switchboard number, one company: two people, whatever the number says.
+    assert _contradict(
+        person(first_name="Marco", last_name="Johansson", phone="+14155558308", company="Granite Cloud", city="Austin"),
+        person(first_name="Maya", last_name="Shah", phone="+14155558308", company="Granite Cloud", city="Austin"),
+    )
+    # A shared given name at one company, nothing only one person has in common.
+    assert _contradict(
+        person(first_name="Yara", last_name="Nagy", email="yara.nagy@summit.ca", company="Summit Partners", city="Toronto"),
+        person(first_name="Yara", last_name="Rossi", email="yara.rossi@summit.ca", company="Summit Partners", city="Toronto"),
+    )
+
+
+def test_a_new_surname_with_personal_evidence_or_swapped_names_is_still_a_pair():
+    # Married name, same birth date and street: a reviewer should see it.
+    assert not _contradict(
+        person(first_name="Ann", last_name="Lee", birth_date=date(1980, 5, 1), street="12 Elm Street"),
+        person(first_name="Ann", last_name="Park", birth_date=date(1980, 5, 1), street="12 Elm Street"),
+    )
+    assert not _contradict(person(first_name="John", last_name="Smith"), person(first_name="Smith", last_name="John"))
+    assert not _contradict(person(first_name="Jon", last_name="Smyth"), person(first_name="Jonathan", last_name="Smith"))

@@ -246,6 +246,35 @@ def agrees_beyond_names_and_place(levels: np.ndarray) -> np.ndarray:
     return (levels[:, columns] >= 1).any(axis=1)
 
 
+# Fields only one person has; a switchboard phone is shared, so phone counts only at "same".
+_PERSONAL = ("birth", "external_id", "street", "postcode")
+
+
+def names_contradict(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Pairs whose names say two people, which capture neither merges nor queues.
+
+    - Both given name and surname differ outright (and are not the same two names swapped):
+      "Marco Johansson" and "Maya Shah" sharing a company's switchboard number are colleagues.
+    - The surnames differ outright and nothing only one person has agrees (birth date,
+      external id, street, postcode, a mailbox that is not just the names): "Yara Nagy" and
+      "Yara Rossi" at one company are colleagues with a common given name, not a maiden name.
+    Before the model is estimated on the base its default weights cannot know that colleagues
+    share a company, a town and often a given name; a queue full of them hides the real pairs.
+    """
+    if len(levels) == 0:
+        return np.zeros(0, dtype=bool)
+    first, last = levels[:, FIELD_NAMES.index("first")], levels[:, FIELD_NAMES.index("last")]
+    first_vocab, last_vocab = cols["first"].vocab, cols["last"].vocab
+    first_a, first_b = first_vocab[cols["first"].codes[ia]], first_vocab[cols["first"].codes[ib]]
+    last_a, last_b = last_vocab[cols["last"].codes[ia]], last_vocab[cols["last"].codes[ib]]
+    swapped = (first_a != "") & (first_a == last_b) & (last_a == first_b)
+    both_differ = (first == 0) & (last == 0) & ~swapped
+    personal = (levels[:, [FIELD_NAMES.index(name) for name in _PERSONAL]] >= 1).any(axis=1)
+    personal |= levels[:, FIELD_NAMES.index("phone")] == 2
+    personal |= levels[:, FIELD_NAMES.index("email")] >= 1
+    return both_differ | ((last == 0) & ~swapped & ~personal)
+
+
 def update_needs_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Pairs that a match, however probable, must never resolve on its own by updating a record.
 

@@ -14,7 +14,14 @@ import numpy as np
 from rapidfuzz.distance import JaroWinkler
 
 from accord.crm.models import Contact
-from accord.dedup.engine import FIELD_NAMES, agrees_beyond_names_and_place, columns_of, compare, update_needs_review
+from accord.dedup.engine import (
+    FIELD_NAMES,
+    agrees_beyond_names_and_place,
+    columns_of,
+    compare,
+    names_contradict,
+    update_needs_review,
+)
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
 from accord.dedup.queries import StoredKeys, candidates_by_keys, contact_keys_by_values, contacts_by_ids, current_parameters
 
@@ -153,12 +160,15 @@ class FuzzyMatcher:
         probabilities = params.probabilities(levels)
         # Updating someone else's record is worse than a duplicate: without agreeing names, or
         # when both write from different work addresses, the pair goes to review however strong the rest.
+        # Names that say two people (colleagues on one switchboard, or sharing a given name)
+        # neither update nor queue.
         names_agree = (levels[:, _FIRST] >= 1) | (levels[:, _LAST] >= 1)
+        two_people = names_contradict(cols, ia, ib, levels)
         two_work_addresses = update_needs_review(cols, ia, ib, levels)
-        may_update = names_agree & ~two_work_addresses
+        may_update = names_agree & ~two_work_addresses & ~two_people
         # Two people writing from their own work addresses who share nothing but names and a
         # town are namesakes as far as anyone can tell: not worth a reviewer's time either.
-        worth_review = ~two_work_addresses | agrees_beyond_names_and_place(levels)
+        worth_review = (~two_work_addresses | agrees_beyond_names_and_place(levels)) & ~two_people
         best: dict[int, tuple[float, int]] = {}
         for k in range(len(ia)):
             position, probability = int(ia[k]), float(probabilities[k])
