@@ -74,6 +74,11 @@ def parse_database_url(url: str, default_sqlite_path: Path) -> dict:
         if not name:
             raise ImproperlyConfigured("ACCORD_DATABASE_URL names PostgreSQL but no database")
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        # PostgreSQL's JIT compiles any query its planner *estimates* as costly; capture's
+        # candidate look-up (a correlated count per key) is estimated huge and runs in a few
+        # milliseconds, and compiling it cost ~220 ms a statement. Accord's queries are short,
+        # so JIT is off unless the URL asks otherwise (?options=-c%20jit%3Don).
+        options.setdefault("options", "-c jit=off")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,

@@ -131,7 +131,11 @@ def contact_keys_by_values(*, emails: Iterable[str], phones: Iterable[str], exte
     for column, values in (("email", emails), ("phone", phones), ("external_id", external_ids)):
         values = sorted(set(values))
         if values:
-            condition = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
+            if connection.vendor == "postgresql":  # one array parameter: nothing to parse per value
+                condition = f"{quote(column)} = ANY(%s)"
+                values = [values]
+            else:
+                condition = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
             if column == "email":
                 # Spelled as the unique index's own condition, so SQLite may use that partial
                 # index (it proves the implication only from an identical term); otherwise
@@ -164,7 +168,8 @@ KEY_CHUNK = 2000
 
 
 def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[str, list[int]], list[int], dict[str, list[str]]]:
-    """Contacts that share any of these blocking keys, in one statement per 2,000 keys: the
+    """Contacts that share any of these blocking keys (one statement on PostgreSQL, one per
+    2,000 keys on SQLite, whose parameters are limited): the
     members of each key (in index order), the distinct contact ids, and their cleaned values
     field by field (as ``Person`` fields, in the order of the ids).
 
@@ -189,21 +194,42 @@ def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[s
             columns = columns.replace(birth, f"CAST({birth} AS TEXT)")
         wanted = sorted(set(keys))
         with connection.cursor() as cursor:
-            for offset in range(0, len(wanted), KEY_CHUNK):
-                chunk = wanted[offset : offset + KEY_CHUNK]
+            if connection.vendor == "postgresql":
+                # The keys as one array parameter, and each key's members and contact looked up
+                # through the indexes per key (OFFSET 0 keeps PostgreSQL from flattening the
+                # lateral subqueries into hash joins over whole tables, which it picks while a
+                # bulk import has left the table statistics behind).
                 cursor.execute(
-                    f"WITH wanted (k) AS (VALUES {', '.join(['(%s)'] * len(chunk))}), "
-                    f"small (k) AS (SELECT w.k FROM wanted w WHERE (SELECT COUNT(*) FROM "
-                    f"(SELECT 1 FROM {key_table} s WHERE s.{key} = w.k LIMIT %s) capped) <= %s) "
                     f"SELECT m.{key}, {columns}, a.{quote('name')}, a.{quote('domain')} "
-                    f"FROM {key_table} m JOIN {quote(contact.db_table)} c ON c.{quote('id')} = m.contact_id "
+                    f"FROM unnest(%s::text[]) AS w (k) "
+                    f"CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM (SELECT 1 FROM {key_table} s "
+                    f"WHERE s.{key} = w.k LIMIT %s) capped) size "
+                    f"CROSS JOIN LATERAL (SELECT s.{key}, s.{quote('id')}, s.contact_id FROM {key_table} s "
+                    f"WHERE s.{key} = w.k OFFSET 0) m "
+                    f"CROSS JOIN LATERAL (SELECT * FROM {quote(contact.db_table)} s WHERE s.{quote('id')} = m.contact_id OFFSET 0) c "
                     f"LEFT JOIN {quote(account.db_table)} a ON a.{quote('id')} = c.{quote('account_id')} "
-                    f"WHERE m.{key} IN (SELECT k FROM small) ORDER BY m.{key}, m.{quote('id')}",
-                    [*chunk, max_per_key + 1, max_per_key],
+                    f"WHERE size.n <= %s ORDER BY m.{key}, m.{quote('id')}",
+                    [wanted, max_per_key + 1, max_per_key],
                 )
-                for row in cursor.fetchall():
-                    members.setdefault(row[0], []).append(row[1])
-                    rows.setdefault(row[1], row)
+                found = cursor.fetchall()
+            else:
+                found = []
+                for offset in range(0, len(wanted), KEY_CHUNK):
+                    chunk = wanted[offset : offset + KEY_CHUNK]
+                    cursor.execute(
+                        f"WITH wanted (k) AS (VALUES {', '.join(['(%s)'] * len(chunk))}), "
+                        f"small (k) AS (SELECT w.k FROM wanted w WHERE (SELECT COUNT(*) FROM "
+                        f"(SELECT 1 FROM {key_table} s WHERE s.{key} = w.k LIMIT %s) capped) <= %s) "
+                        f"SELECT m.{key}, {columns}, a.{quote('name')}, a.{quote('domain')} "
+                        f"FROM {key_table} m JOIN {quote(contact.db_table)} c ON c.{quote('id')} = m.contact_id "
+                        f"LEFT JOIN {quote(account.db_table)} a ON a.{quote('id')} = c.{quote('account_id')} "
+                        f"WHERE m.{key} IN (SELECT k FROM small) ORDER BY m.{key}, m.{quote('id')}",
+                        [*chunk, max_per_key + 1, max_per_key],
+                    )
+                    found.extend(cursor.fetchall())
+        for row in found:
+            members.setdefault(row[0], []).append(row[1])
+            rows.setdefault(row[1], row)
     ids = list(rows)
     # Transposed: one tuple per column, in PERSON_COLUMNS order after the key.
     stored = list(zip(*rows.values())) if rows else [()] * (len(PERSON_COLUMNS) + 1)
