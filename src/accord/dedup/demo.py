@@ -10,11 +10,11 @@ in the review queue.
 from __future__ import annotations
 
 import random
-import unicodedata
 from dataclasses import replace
 from datetime import datetime
 
 from accord.crm.models import Contact, StageChange
+from accord.dedup.keys import fold
 from accord.intake.leads import lead_from_mapping
 from accord.intake.services import leads_capture_bulk
 
@@ -34,12 +34,6 @@ def _typo(rng: random.Random, name: str) -> str:
     if rng.random() < 0.5:
         return name[:at] + name[at + 1] + name[at] + name[at + 2 :]
     return name[: at + 1] + name[at] + name[at + 1 :]
-
-
-def _ascii(text: str) -> str:
-    """Letters of a name as they can appear in an address (Müller → muller)."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "".join(ch for ch in folded.lower() if ch.isalpha())
 
 
 def _company_variant(name: str) -> str:
@@ -69,7 +63,8 @@ def demo_load(*, seed: int, now: datetime, stdout) -> None:
             "city": person["city"],
             "country": person["country"],
         }
-        given, family = _ascii(first), _ascii(last)
+        # As the names appear in an address: Müller → muller, de Vries → devries.
+        given, family = "".join(fold(first).split()), "".join(fold(last).split())
         local = given + family
         if variant == 0:  # a private address and the same phone: the phone finds the record
             data.update(email=f"{local}{rng.randrange(10, 99)}@gmail.com", phone=person["phone"])

@@ -240,6 +240,24 @@ class Person:
             domain=clean_domain(domain),
         )
 
+    @classmethod
+    def from_contact_values(cls, values: dict, *, email: str, company: str, domain: str) -> "Person":
+        """A person from a contact's field values as capture holds them (absent fields empty)."""
+        return cls.build(
+            first_name=values.get("first_name", ""),
+            last_name=values.get("last_name", ""),
+            email=email,
+            phone=values.get("phone", ""),
+            external_id=values.get("external_id", ""),
+            street=values.get("street", ""),
+            city=values.get("city", ""),
+            postcode=values.get("postcode", ""),
+            state=values.get("state", ""),
+            birth_date=values.get("birth_date"),
+            company=company,
+            domain=domain,
+        )
+
 
 def blocking_keys(person: Person) -> list[str]:
     """Keys under which likely duplicates of this person meet; short strings, indexed.

@@ -47,21 +47,7 @@ class LeadMatch:
 
 
 def person_from_lead(lead) -> Person:
-    values = lead.contact
-    return Person.build(
-        first_name=values.get("first_name", ""),
-        last_name=values.get("last_name", ""),
-        email=lead.email,
-        phone=values.get("phone", ""),
-        external_id=values.get("external_id", ""),
-        street=values.get("street", ""),
-        city=values.get("city", ""),
-        postcode=values.get("postcode", ""),
-        state=values.get("state", ""),
-        birth_date=values.get("birth_date"),
-        company=lead.company_name,
-        domain=lead.company_domain,
-    )
+    return Person.from_contact_values(lead.contact, email=lead.email, company=lead.company_name, domain=lead.company_domain)
 
 
 class FuzzyMatcher:

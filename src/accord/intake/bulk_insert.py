@@ -66,6 +66,21 @@ def _json_adapter(field, connection):
     return adapt
 
 
+def _prepared_rows(rows: Sequence[Sequence[Any]], fields, connection) -> Sequence[Sequence[Any]]:
+    """The rows with each value of ``fields`` (the first columns) as the database takes it;
+    columns that need no conversion, and any after ``fields``, are left as they are."""
+    positions = [(index, adapt) for index, adapt in enumerate(_preparers(fields, connection)) if adapt is not None]
+    if not positions:
+        return rows
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index, adapt in positions:
+            values[index] = adapt(values[index])
+        prepared.append(values)
+    return prepared
+
+
 def rows_insert(
     *, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], returning_ids: bool = False
 ) -> list[int]:
@@ -79,17 +94,7 @@ def rows_insert(
     table = quote(meta.db_table)
     column_sql = ", ".join(quote(field.column) for field in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    prepare = _preparers(fields, connection)
-    positions = [(index, adapt) for index, adapt in enumerate(prepare) if adapt is not None]
-    if positions:
-        prepared = []
-        for row in rows:
-            values = list(row)
-            for index, adapt in positions:
-                values[index] = adapt(values[index])
-            prepared.append(values)
-    else:
-        prepared = rows
+    prepared = _prepared_rows(rows, fields, connection)
 
     ids: list[int] = []
     with connection.cursor() as cursor:
@@ -168,13 +173,7 @@ def rows_update(*, model: type[models.Model], columns: Sequence[str], rows: Sequ
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
-    positions = [(index, adapt) for index, adapt in enumerate(_preparers(fields, connection)) if adapt is not None]
-    prepared = []
-    for row in rows:
-        values = list(row)
-        for index, adapt in positions:
-            values[index] = adapt(values[index])
-        prepared.append(values)
+    prepared = _prepared_rows(rows, fields, connection)  # the id after the values passes through as is
     with connection.cursor() as cursor:
         cursor.executemany(sql, prepared)
 

@@ -95,17 +95,9 @@ class _NewContact:
     def person(self) -> Person:
         """The contact as duplicate detection sees it, as it was written (account included)."""
         values, account = self.values, self.account
-        return Person.build(
-            first_name=values.get("first_name", ""),
-            last_name=values.get("last_name", ""),
+        return Person.from_contact_values(
+            values,
             email=values.get("email", ""),
-            phone=values.get("phone", ""),
-            external_id=values.get("external_id", ""),
-            street=values.get("street", ""),
-            city=values.get("city", ""),
-            postcode=values.get("postcode", ""),
-            state=values.get("state", ""),
-            birth_date=values.get("birth_date"),
             company=account.name if account is not None else "",
             domain=account.domain if account is not None else "",
         )
