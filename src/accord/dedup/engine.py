@@ -80,6 +80,26 @@ class Column:
                 out[code] = index.setdefault(result, len(index))
         return out
 
+    def mapped(self, function) -> "Column":
+        """The column of function(value) ('' stays ''), computed once per distinct value."""
+        return self.mapped_many(lambda values: [function(value) for value in values])
+
+    def mapped_many(self, function) -> "Column":
+        """The column of function(values)[k] for every distinct non-empty value (one call)."""
+        vocab = self.vocab.tolist()
+        filled = [position for position, value in enumerate(vocab) if value]
+        results = function([vocab[position] for position in filled]) if filled else []
+        index = dict(zip(dict.fromkeys(("", *results)), range(len(results) + 1)))
+        per_value = np.zeros(len(vocab), dtype=np.int64)
+        per_value[filled] = np.fromiter(map(index.__getitem__, results), dtype=np.int64, count=len(results))
+        return Column(codes=per_value[self.codes], vocab=_object_array(list(index)))
+
+
+def _object_array(values: list) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
 
 def columns(people: Sequence[Person]) -> dict[str, Column]:
     """The people, field by field (what the comparisons index into)."""
@@ -87,18 +107,30 @@ def columns(people: Sequence[Person]) -> dict[str, Column]:
 
 
 def columns_of(values: dict[str, Sequence[str]]) -> dict[str, Column]:
-    """Cleaned values field by field (as in a Person), plus what is derived per person: the
-    mailbox name, whether that mailbox is only the person's own names spelled out, and the
-    domain of a business (not free-mail) address."""
-    cols = {name: Column.of(values[name]) for name in (*FIELD_NAMES, "domain")}
-    emails = values["email"]
-    boxes = [_mailbox(email) if email else "" for email in emails]
-    cols["mailbox"] = Column.of(boxes)
-    cols["mailbox_named"] = Column.of(
-        ["1" if box and _spelled_from_names(box, first, last) else "" for box, first, last in zip(boxes, values["first"], values["last"], strict=True)]
-    )
-    cols["work_domain"] = Column.of([_work_domain(email) if email else "" for email in emails])
-    return cols
+    """Cleaned values field by field (as in a Person), with what ``with_derived`` adds."""
+    return with_derived({name: Column.of(values[name]) for name in (*FIELD_NAMES, "domain")})
+
+
+def with_derived(cols: dict[str, Column]) -> dict[str, Column]:
+    """The cleaned columns plus what is derived per person: the mailbox name, whether that
+    mailbox is only the person's own names spelled out, and the domain of a business (not
+    free-mail) address."""
+    email = cols["email"]
+    mailbox = email.mapped(_mailbox)
+    named = np.zeros(len(mailbox.codes), dtype=np.int64)
+    people = np.flatnonzero(mailbox.codes)
+    if len(people):
+        boxes = mailbox.vocab[mailbox.codes[people]].tolist()
+        firsts = cols["first"].vocab[cols["first"].codes[people]].tolist()
+        lasts = cols["last"].vocab[cols["last"].codes[people]].tolist()
+        flags = [_spelled_from_names(box, first, last) for box, first, last in zip(boxes, firsts, lasts, strict=True)]
+        named[people[np.asarray(flags, dtype=bool)]] = 1
+    return {
+        **cols,
+        "mailbox": mailbox,
+        "mailbox_named": Column(codes=named, vocab=_object_array(["", "1"])),
+        "work_domain": email.mapped(_work_domain),
+    }
 
 
 def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -376,16 +408,23 @@ class MatchParameters:
         return rows
 
 
-def patterns_of(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct comparison patterns and how often each occurs (EM works on these, not on pairs)."""
+def patterns_of(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct comparison patterns, how often each occurs, and each pair's pattern.
+
+    EM and scoring work on patterns (a few thousand), not on pairs (hundreds of thousands).
+    """
     if len(levels) == 0:
-        return np.zeros((0, len(FIELDS)), dtype=np.int8), np.zeros(0, dtype=np.int64)
+        return np.zeros((0, len(FIELDS)), dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     base = MAX_LEVELS + 1
     powers = base ** np.arange(len(FIELDS), dtype=np.int64)
-    codes = (levels.astype(np.int64) + 1) @ powers  # one integer per pattern: a fast unique
-    unique, counts = np.unique(codes, return_counts=True)
+    # One integer per pattern (a fast unique), built field by field: an int64 copy of the
+    # whole matrix would be eight times its size.
+    codes = np.zeros(len(levels), dtype=np.int64)
+    for f in range(len(FIELDS)):
+        codes += (levels[:, f].astype(np.int64) + 1) * powers[f]
+    unique, pattern_of, counts = np.unique(codes, return_inverse=True, return_counts=True)
     patterns = ((unique[:, None] // powers[None, :]) % base - 1).astype(np.int8)
-    return patterns, counts
+    return patterns, counts, pattern_of.ravel()
 
 
 def estimate_u(levels: np.ndarray) -> list[list[float]]:
@@ -534,46 +573,67 @@ def random_pairs(n: int, *, count: int, seed: int = 20261201) -> tuple[np.ndarra
 class ScanResult:
     ia: np.ndarray
     ib: np.ndarray
-    levels: np.ndarray
-    probabilities: np.ndarray
+    patterns: np.ndarray  # distinct comparison patterns (patterns × fields)
+    pattern_of: np.ndarray  # each pair's row in ``patterns``
     params: MatchParameters
 
+    @property
+    def levels(self) -> np.ndarray:
+        return self.patterns[self.pattern_of]
 
-def scan(
-    people: Sequence[Person],
+    def probabilities_under(self, params: MatchParameters) -> np.ndarray:
+        """Each pair's match probability under these parameters (computed once per pattern)."""
+        return params.probabilities(self.patterns)[self.pattern_of] if len(self.patterns) else np.zeros(len(self.ia))
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return self.probabilities_under(self.params)
+
+
+def scan(people: Sequence[Person], **options) -> ScanResult:
+    """The whole-base scan over people in memory (see ``scan_columns``)."""
+    return scan_columns(columns(people), **options)
+
+
+def scan_columns(
+    cols: dict[str, Column],
     *,
-    keys_per_record: Sequence[Sequence[str]] | None = None,
     start: MatchParameters | None = None,
     merged: np.ndarray | None = None,
     distinct: np.ndarray | None = None,
     random_sample: int = 30_000,
     on_progress=None,
 ) -> ScanResult:
-    """The whole-base scan in memory: block, compare, estimate, score."""
-    from accord.dedup.keys import blocking_keys
+    """The whole-base scan on cleaned columns: block, compare, estimate, score.
+
+    Nothing here holds an object per person: blocks are integer codes (``blocking``), pairs
+    are two index arrays, comparisons a small integer matrix.
+    """
+    from accord.dedup.blocking import candidate_pairs_of, key_families
 
     progress = on_progress or (lambda step, fraction: None)
-    cols = columns(people)
-    keys = keys_per_record if keys_per_record is not None else [blocking_keys(p) for p in people]
+    count = len(cols["first"].codes)
     progress("blocking", 0.1)
-    ia, ib = candidate_pairs(keys)
+    ia, ib = candidate_pairs_of(key_families(cols))
     progress("comparing", 0.2)
     levels = np.zeros((0, len(FIELDS)), dtype=np.int8)
     parts = []
-    step = 1_000_000
+    # In slices: the string scorers copy every string they are given, and a slice's copies
+    # are freed before the next (a whole scan's at once would double the peak memory).
+    step = 100_000
     for offset in range(0, len(ia), step):
         parts.append(compare(cols, ia[offset : offset + step], ib[offset : offset + step]))
         progress("comparing", 0.2 + 0.5 * min(1.0, (offset + step) / max(len(ia), 1)))
     if parts:
-        levels = np.concatenate(parts)
+        levels = np.concatenate(parts) if len(parts) > 1 else parts[0]
     progress("estimating", 0.75)
     # u only starts from random pairs (EM refines it among the candidates): a sample suffices.
-    ra, rb = random_pairs(len(people), count=min(random_sample, max(len(people) * 5, 1000)))
+    ra, rb = random_pairs(count, count=min(random_sample, max(count * 5, 1000)))
     u = estimate_u(compare(cols, ra, rb)) if len(ra) else MatchParameters.default().u
-    patterns, counts = patterns_of(levels)
+    patterns, counts, pattern_of = patterns_of(levels)
+    del levels
     params = estimate_em(patterns, counts, u=u, start=start)
     if merged is not None and distinct is not None and (len(merged) or len(distinct)):
         params = learn_from_decisions(params, merged=merged, distinct=distinct)
     progress("scoring", 0.9)
-    probabilities = params.probabilities(levels) if len(levels) else np.zeros(0)
-    return ScanResult(ia=ia, ib=ib, levels=levels, probabilities=probabilities, params=params)
+    return ScanResult(ia=ia, ib=ib, patterns=patterns, pattern_of=pattern_of, params=params)

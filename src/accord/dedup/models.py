@@ -89,7 +89,7 @@ class Suggestion(models.Model):
         ]
         indexes = [
             models.Index(fields=["kind", "status", "-probability", "id"], name="dedup_suggestion_queue"),
-            models.Index(fields=["kind", "left_id"], name="dedup_suggestion_left"),
+            # (kind, left_id) is served by the unique pair constraint's index.
             models.Index(fields=["kind", "right_id"], name="dedup_suggestion_right"),
         ]
 

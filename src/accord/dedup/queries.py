@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import NamedTuple
 
+import numpy as np
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Q
 
 from accord.crm.models import Account, Contact
-from accord.dedup.engine import MatchParameters
-from accord.dedup.keys import Person, cleaned_columns
+from accord.dedup.engine import Column, MatchParameters, with_derived
+from accord.dedup.keys import PERSON_FIELDS, Person, clean_column, cleaned_columns
 from accord.dedup.models import Decision, Merge, MatchKey, MatchModel, RecordKind, Scan, Suggestion, SuggestionStatus
 
 CHUNK = 5000  # ids per statement
@@ -238,6 +241,73 @@ def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[s
     return members, ids, cleaned_columns(raw)
 
 
+class _Interner:
+    """Codes for the values of one column as they stream past (first seen, first code; '' is 0)."""
+
+    def __init__(self) -> None:
+        self.index: dict = {"": 0}
+        self.codes = array("q")
+
+    def add(self, values: Sequence) -> None:
+        index = self.index
+        fresh = [value for value in dict.fromkeys(values) if value not in index]
+        if fresh:
+            index.update(zip(fresh, range(len(index), len(index) + len(fresh))))
+        self.codes.extend(map(index.__getitem__, values))
+
+    def column(self) -> Column:
+        vocab = np.empty(len(self.index), dtype=object)
+        vocab[:] = list(self.index)
+        return Column(codes=np.frombuffer(self.codes, dtype=np.int64), vocab=vocab)
+
+
+_RAW_PERSON_COLUMNS = tuple(name for name in PERSON_COLUMNS[1:] if "__" not in name)
+
+
+def contact_columns(*, chunk: int = 5000) -> tuple[np.ndarray, dict[str, Column]]:
+    """Every contact's values as the matcher sees them, field by field, in id order.
+
+    No object per contact: each stored column streams into integer codes of its distinct
+    values, and each distinct value is cleaned once (names, towns and birth dates repeat).
+    The company and domain come from the contact's account, read once per account.
+    """
+    quote = connection.ops.quote_name
+    contact, account = Contact._meta, Account._meta
+    # Dates as text: the cleaner wants '1980-03-04' anyway, and the driver's date objects cost
+    # more than the rest of the row.
+    stored = ", ".join(
+        f"CAST({quote(contact.get_field(name).column)} AS TEXT)" if name == "birth_date" else quote(contact.get_field(name).column)
+        for name in _RAW_PERSON_COLUMNS
+    )
+    ids, account_ids = array("q"), array("q")
+    raw = {name: _Interner() for name in _RAW_PERSON_COLUMNS}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('id')}, {quote('account_id')}, {stored} FROM {quote(contact.db_table)} ORDER BY {quote('id')}"
+        )
+        while rows := cursor.fetchmany(chunk):
+            by_column = list(zip(*rows))
+            ids.extend(by_column[0])
+            account_ids.extend(0 if value is None else value for value in by_column[1])
+            for interner, values in zip(raw.values(), by_column[2:], strict=True):
+                interner.add(values)
+        cursor.execute(f"SELECT {quote('id')}, {quote('name')}, {quote('domain')} FROM {quote(account.db_table)} ORDER BY {quote('id')}")
+        accounts = cursor.fetchall()
+    # Cleaned one field at a time, each stored column dropped once cleaned (peak memory).
+    cleaned = {name: raw.pop(source).column().mapped_many(partial(clean_column, name)) for name, source, _ in PERSON_FIELDS if source in raw}
+    # The account's position (1-based; 0 for none) indexes its name and domain.
+    account_order = np.asarray([row[0] for row in accounts], dtype=np.int64)
+    wanted = np.frombuffer(account_ids, dtype=np.int64)
+    found = np.minimum(np.searchsorted(account_order, wanted), max(len(account_order) - 1, 0))
+    known = (wanted != 0) & (account_order[found] == wanted) if len(account_order) else np.zeros(len(wanted), dtype=bool)
+    position = np.where(known, found + 1, 0)
+    for name, at in (("company", 1), ("domain", 2)):
+        vocab = np.empty(len(accounts) + 1, dtype=object)
+        vocab[:] = ["", *(row[at] or "" for row in accounts)]
+        cleaned[name] = Column(codes=position, vocab=vocab).mapped_many(partial(clean_column, name))
+    return np.frombuffer(ids, dtype=np.int64), with_derived(cleaned)
+
+
 def people_iter(*, chunk: int = 20_000, updated_since=None) -> Iterator[tuple[int, Person]]:
     """Every contact as a person, read in id order in chunks (a few queries per 20,000)."""
     queryset = Contact.objects.order_by("pk")
@@ -287,6 +357,35 @@ def distinct_pairs(kind: str, pairs: Iterable[tuple[int, int]]) -> set[tuple[int
         found = found.filter(left_id__in=lefts)
     found = found.values_list("left_id", "right_id")
     return {pair for pair in found if pair in pairs}
+
+
+class PairRows(NamedTuple):
+    """Stored pairs as columns: smaller id, larger id, row id, and whether still pending."""
+
+    left: np.ndarray
+    right: np.ndarray
+    row_id: np.ndarray
+    pending: np.ndarray
+
+
+def suggestion_pair_rows(kind: str) -> PairRows:
+    """Every stored suggestion of this kind, as columns (what a scan compares its pairs with)."""
+    rows = Suggestion.objects.filter(kind=kind).values_list("left_id", "right_id", "id", "status")
+    left, right, row_id, status = (list(column) for column in zip(*rows)) if rows else ([], [], [], [])
+    return PairRows(
+        left=np.asarray(left, dtype=np.int64),
+        right=np.asarray(right, dtype=np.int64),
+        row_id=np.asarray(row_id, dtype=np.int64),
+        pending=np.asarray([value == SuggestionStatus.PENDING for value in status], dtype=bool),
+    )
+
+
+def distinct_pair_arrays(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair someone said is not a duplicate, as (smaller ids, larger ids)."""
+    pairs = list(Decision.objects.filter(kind=kind, verdict=Decision.Verdict.DISTINCT).values_list("left_id", "right_id"))
+    left = np.asarray([min(a, b) for a, b in pairs], dtype=np.int64)
+    right = np.asarray([max(a, b) for a, b in pairs], dtype=np.int64)
+    return left, right
 
 
 def suggestion_queue(*, kind: str = RecordKind.CONTACT, status: str = SuggestionStatus.PENDING, page: int = 1, per_page: int = 25) -> Page:

@@ -39,7 +39,16 @@ from accord.dedup.models import (
     SuggestionSource,
     SuggestionStatus,
 )
-from accord.dedup.queries import current_parameters, distinct_pairs, forget_parameters, people_by_id, people_iter
+from accord.dedup.queries import (
+    contact_columns,
+    current_parameters,
+    distinct_pair_arrays,
+    distinct_pairs,
+    forget_parameters,
+    people_by_id,
+    people_iter,
+    suggestion_pair_rows,
+)
 from accord.intake.bulk_insert import rows_insert
 
 log = logging.getLogger(__name__)
@@ -210,6 +219,84 @@ def suggestions_record(
     return len(new)
 
 
+def _pair_codes(left: np.ndarray, right: np.ndarray, width: int) -> np.ndarray:
+    return left * width + right
+
+
+def suggestions_record_scan(
+    *, left: np.ndarray, right: np.ndarray, patterns: np.ndarray, pattern_of: np.ndarray, params: MatchParameters
+) -> int:
+    """A scan's likely duplicates into the review queue; returns how many are new.
+
+    Pairs come as columns (left < right, each pair once) with each pair's row in ``patterns``,
+    the distinct comparison patterns. The same rules as ``suggestions_record``, set-wise:
+    pairs someone called "not a duplicate" are skipped, pending ones refreshed, decided ones
+    kept as they are.
+    """
+    kind = RecordKind.CONTACT
+    if len(left) == 0:
+        return 0
+    stored = suggestion_pair_rows(kind)
+    refused_left, refused_right = distinct_pair_arrays(kind)
+    width = int(max(right.max(), stored.right.max(initial=0), refused_right.max(initial=0))) + 1
+    codes = _pair_codes(left, right, width)
+    keep = ~np.isin(codes, _pair_codes(refused_left, refused_right, width))
+    # Where each pair sits among the stored ones (``known`` where it is there already).
+    stored_codes = _pair_codes(stored.left, stored.right, width)
+    order = np.argsort(stored_codes)
+    known = np.zeros(len(codes), dtype=bool)
+    at = np.zeros(len(codes), dtype=np.int64)
+    if len(order):
+        at = order[np.minimum(np.searchsorted(stored_codes, codes, sorter=order), len(order) - 1)]
+        known = keep & (stored_codes[at] == codes)
+    new = np.flatnonzero(keep & ~known)
+    refresh = np.flatnonzero(known & stored.pending[at]) if len(order) else np.zeros(0, dtype=np.int64)
+    # Probability, weight and stored form of each distinct pattern, once.
+    probability = params.probabilities(patterns).tolist()
+    weight = params.weights(patterns).tolist()
+    levels_field = Suggestion._meta.get_field("levels")
+    prepared = [levels_field.get_db_prep_value(row, connection) for row in patterns.tolist()]
+    moment = Suggestion._meta.get_field("updated_at").get_db_prep_value(now(), connection)
+
+    def values(rows: np.ndarray):
+        of = pattern_of[rows].tolist()
+        return (
+            map(probability.__getitem__, of), map(weight.__getitem__, of), map(prepared.__getitem__, of),
+        )
+
+    with transaction.atomic():
+        _suggestions_insert_prepared(
+            zip(left[new].tolist(), right[new].tolist(), *values(new)), kind=kind, source=SuggestionSource.SCAN, at=moment
+        )
+        if len(refresh):
+            quote = connection.ops.quote_name
+            sql = (
+                f"UPDATE {quote(Suggestion._meta.db_table)} SET {quote('probability')} = %s, {quote('weight')} = %s, "
+                f"{quote('levels')} = %s, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
+            )
+            rows = [(*row, moment) for row in zip(*values(refresh))]
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, [(*row, row_id) for row, row_id in zip(rows, stored.row_id[at[refresh]].tolist())])
+    return len(new)
+
+
+def _suggestions_insert_prepared(rows: Iterable[tuple], *, kind: str, source: str, at) -> None:
+    """Insert (left, right, probability, weight, prepared levels) rows, a thousand per
+    statement; a pair already there (queued by capture meanwhile) is skipped."""
+    meta = Suggestion._meta
+    names = ("kind", "left_id", "right_id", "probability", "weight", "levels", "status", "source", "created_at", "updated_at")
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(meta.get_field(name).column) for name in names)}) "
+        f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING"
+    )
+    pending = SuggestionStatus.PENDING
+    values = [(kind, a, b, p, w, levels, pending, source, at, at) for a, b, p, w, levels in rows]
+    with connection.cursor() as cursor:
+        for offset in range(0, len(values), 1000):
+            cursor.executemany(sql, values[offset : offset + 1000])
+
+
 def _suggestions_insert(rows: list[tuple], *, kind: str, source: str, moment) -> None:
     """Insert (left, right, probability, weight, levels) rows, a thousand per statement; a pair
     already there is skipped."""
@@ -340,30 +427,20 @@ def scan_run(*, scan_id: int | None = None, reason: str = "on demand", build_ind
 
     Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.RUNNING, started_at=now(), step="reading", progress=0)
     try:
-        ids, people = [], []
-        for contact_id, person in people_iter():
-            ids.append(contact_id)
-            people.append(person)
-        merged, distinct = _decided_levels()
+        ids, cols = contact_columns()
         latest = MatchModel.objects.filter(kind=RecordKind.CONTACT).order_by("-created_at", "-id").first()
         start = MatchParameters.from_json(latest.estimated) if latest else None
-        result = engine.scan(people, start=start, on_progress=progress)
+        result = engine.scan_columns(cols, start=start, on_progress=progress)
+        del cols
         model = match_model_save(estimated=result.params)
         params = MatchParameters.from_json(model.parameters)
-        probabilities = params.probabilities(result.levels) if len(result.levels) else np.zeros(0)
-        chosen = np.nonzero(probabilities >= REVIEW_AT)[0]
-        id_array = np.asarray(ids, dtype=np.int64)
-        pairs = list(
-            zip(
-                id_array[result.ia[chosen]].tolist(),
-                id_array[result.ib[chosen]].tolist(),
-                probabilities[chosen].tolist(),
-                result.levels[chosen].tolist(),
-                strict=True,
-            )
-        )
+        chosen = np.flatnonzero(result.probabilities_under(params) >= REVIEW_AT)
         progress("saving", 0.95)
-        created = suggestions_record(pairs=pairs, source=SuggestionSource.SCAN, params=params)
+        # Indexes ascend with ids (read in id order), so the left id is the smaller.
+        created = suggestions_record_scan(
+            left=ids[result.ia[chosen]], right=ids[result.ib[chosen]], patterns=result.patterns,
+            pattern_of=result.pattern_of[chosen], params=params,
+        )
         created += accounts_scan()
         if build_index:
             progress("indexing", 0.97)
