@@ -58,6 +58,14 @@ class Column:
 
     codes: np.ndarray  # int64 per person; 0 is the empty value
     vocab: np.ndarray  # object array of the distinct values; vocab[0] == ""
+    # Per-vocabulary arrays already derived (by name): the scan compares in slices.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def per_value(self, name: str, function) -> np.ndarray:
+        """function(vocab) (an array per vocabulary entry), computed once per column."""
+        if name not in self.memo:
+            self.memo[name] = function(self.vocab)
+        return self.memo[name]
 
     @classmethod
     def of(cls, values: Sequence[str]) -> "Column":
@@ -138,17 +146,23 @@ def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np
     if len(a) == 0:
         return np.zeros(0)
     size = len(column.vocab)
-    keys = a * size + b
-    unique, inverse = np.unique(keys, return_inverse=True)
-    left = column.vocab[unique // size].tolist()
-    right = column.vocab[unique % size].tolist()
-    if len(unique) <= 64:
+    if size > len(column.codes) // 2:
+        # Values nearly unique per person (streets, ids): pairs of people are pairs of distinct
+        # values already, and finding the distinct ones would only cost a sort.
+        unique, inverse = None, None
+        left, right = column.vocab[a].tolist(), column.vocab[b].tolist()
+    else:
+        unique, inverse = np.unique(a * size + b, return_inverse=True)
+        left = column.vocab[unique // size].tolist()
+        right = column.vocab[unique % size].tolist()
+    count = len(left)
+    if count <= 64:
         # A handful of distinct pairs (one lead at capture): calling the scorer directly is
         # cheaper than cpdist's setup, and gives the same scores.
-        scores = np.fromiter(map(scorer, left, right), dtype=np.float64, count=len(unique))
+        scores = np.fromiter(map(scorer, left, right), dtype=np.float64, count=count)
     else:
-        scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if len(unique) > 50_000 else 1), dtype=np.float64)
-    return scores[inverse]
+        scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if count > 50_000 else 1), dtype=np.float64)
+    return scores if inverse is None else scores[inverse]
 
 
 def _letters(value: str) -> str:
@@ -183,6 +197,12 @@ def _work_domain(email: str) -> str:
     return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
+def _day_month_swapped(vocab: np.ndarray) -> np.ndarray:
+    """Per birth date, the code of the same date with day and month swapped (-1 for none)."""
+    lookup = {value: code for code, value in enumerate(vocab.tolist())}
+    return np.fromiter((lookup.get(v[:4] + v[6:8] + v[4:6], -1) if v else -1 for v in vocab.tolist()), dtype=np.int64, count=len(vocab))
+
+
 def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     """Levels (pairs × fields, int8, -1 = missing) for the pairs of people (ia[k], ib[k])."""
     n = len(ia)
@@ -208,8 +228,8 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
             out[jw >= 0.80] = 1
             out[jw >= 0.92] = 2
             # An initial agrees with a name that starts with it.
-            lengths = np.fromiter((len(v) for v in column.vocab), dtype=np.int64, count=len(column.vocab))
-            initials = column.derived(lambda v: v[0])
+            lengths = column.per_value("lengths", lambda vocab: np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab)))
+            initials = column.per_value("initials", lambda vocab: column.derived(lambda v: v[0]))
             initial = ((lengths[ca] == 1) | (lengths[cb] == 1)) & (initials[ca] == initials[cb])
             out[initial & (out < 1)] = 1
             out[exact] = 3
@@ -217,10 +237,7 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
             dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
             out[dist <= 1] = 1
             if name == "birth":
-                lookup = {value: code for code, value in enumerate(column.vocab)}
-                swapped = np.fromiter(
-                    (lookup.get(v[:4] + v[6:8] + v[4:6], -1) if v else -1 for v in column.vocab), dtype=np.int64, count=len(column.vocab)
-                )
+                swapped = column.per_value("day_month_swapped", _day_month_swapped)
                 out[swapped[ca] == cb] = 1
             out[exact] = len(spec.levels) - 1
         elif name == "email":
@@ -233,7 +250,8 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
             out[same_box] = 1
             out[exact] = 2
         elif name == "phone":
-            tail7, tail9 = column.derived(lambda v: v[-7:]), column.derived(lambda v: v[-9:])
+            tail7 = column.per_value("tail7", lambda vocab: column.derived(lambda v: v[-7:]))
+            tail9 = column.per_value("tail9", lambda vocab: column.derived(lambda v: v[-9:]))
             dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
             out[(tail7[ca] == tail7[cb]) | (dist <= 1)] = 1
             out[exact | (tail9[ca] == tail9[cb])] = 2

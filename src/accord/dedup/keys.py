@@ -163,20 +163,23 @@ def company_core(raw: str | None) -> str:
     return "" if value in STOP_TEXT else value
 
 
+_SOUNDEX_CODES = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+
+
 @lru_cache(maxsize=1 << 18)
 def soundex(word: str) -> str:
     """American Soundex of a folded word ('' for nothing)."""
     word = "".join(ch for ch in word if "a" <= ch <= "z")
     if not word:
         return ""
-    codes = {
-        **dict.fromkeys("bfpv", "1"),
-        **dict.fromkeys("cgjkqsxz", "2"),
-        **dict.fromkeys("dt", "3"),
-        "l": "4",
-        **dict.fromkeys("mn", "5"),
-        "r": "6",
-    }
+    codes = _SOUNDEX_CODES
     out = word[0].upper()
     last = codes.get(word[0], "")
     for ch in word[1:]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from datetime import datetime
 
 import numpy as np
@@ -18,6 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 
 from accord.core.clock import now
+from accord.core.db import sqlite_page_cache
 from accord.core.errors import ValidationFailed
 from accord.crm.lifecycle import is_forward
 from accord.crm.models import Account, Contact, StageChange
@@ -264,7 +266,7 @@ def suggestions_record_scan(
             map(probability.__getitem__, of), map(weight.__getitem__, of), map(prepared.__getitem__, of),
         )
 
-    with transaction.atomic():
+    with sqlite_page_cache(mib=64), transaction.atomic():
         _suggestions_insert_prepared(
             zip(left[new].tolist(), right[new].tolist(), *values(new)), kind=kind, source=SuggestionSource.SCAN, at=moment
         )
@@ -291,10 +293,11 @@ def _suggestions_insert_prepared(rows: Iterable[tuple], *, kind: str, source: st
         f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING"
     )
     pending = SuggestionStatus.PENDING
-    values = [(kind, a, b, p, w, levels, pending, source, at, at) for a, b, p, w, levels in rows]
+    values = ((kind, a, b, p, w, levels, pending, source, at, at) for a, b, p, w, levels in rows)
     with connection.cursor() as cursor:
-        for offset in range(0, len(values), 1000):
-            cursor.executemany(sql, values[offset : offset + 1000])
+        # A thousand rows at a time: a whole scan's rows as tuples at once would cost memory.
+        while batch := list(islice(values, 1000)):
+            cursor.executemany(sql, batch)
 
 
 def _suggestions_insert(rows: list[tuple], *, kind: str, source: str, moment) -> None:
