@@ -8,10 +8,10 @@ survivor's overwritten values. Both run in one transaction with the records lock
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from datetime import datetime
 
 import numpy as np
@@ -253,51 +253,76 @@ def suggestions_record_scan(
         known = keep & (stored_codes[at] == codes)
     new = np.flatnonzero(keep & ~known)
     refresh = np.flatnonzero(known & stored.pending[at]) if len(order) else np.zeros(0, dtype=np.int64)
-    # Probability, weight and stored form of each distinct pattern, once.
+    # Probability, weight and stored form (JSON text) of each distinct pattern, once.
     probability = params.probabilities(patterns).tolist()
     weight = params.weights(patterns).tolist()
-    levels_field = Suggestion._meta.get_field("levels")
-    prepared = [levels_field.get_db_prep_value(row, connection) for row in patterns.tolist()]
+    levels_json = [json.dumps(row) for row in patterns.tolist()]
     moment = Suggestion._meta.get_field("updated_at").get_db_prep_value(now(), connection)
 
-    def values(rows: np.ndarray):
+    def columns(rows: np.ndarray) -> list[list]:
         of = pattern_of[rows].tolist()
-        return (
-            map(probability.__getitem__, of), map(weight.__getitem__, of), map(prepared.__getitem__, of),
-        )
+        return [
+            [probability[k] for k in of], [weight[k] for k in of], [levels_json[k] for k in of],
+        ]
 
     with sqlite_page_cache(mib=64), transaction.atomic():
-        _suggestions_insert_prepared(
-            zip(left[new].tolist(), right[new].tolist(), *values(new)), kind=kind, source=SuggestionSource.SCAN, at=moment
+        _scan_suggestions_insert(
+            [left[new].tolist(), right[new].tolist(), *columns(new)], kind=kind, source=SuggestionSource.SCAN, at=moment
         )
         if len(refresh):
-            quote = connection.ops.quote_name
-            sql = (
-                f"UPDATE {quote(Suggestion._meta.db_table)} SET {quote('probability')} = %s, {quote('weight')} = %s, "
-                f"{quote('levels')} = %s, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
-            )
-            rows = [(*row, moment) for row in zip(*values(refresh))]
-            with connection.cursor() as cursor:
-                cursor.executemany(sql, [(*row, row_id) for row, row_id in zip(rows, stored.row_id[at[refresh]].tolist())])
+            _scan_suggestions_refresh([stored.row_id[at[refresh]].tolist(), *columns(refresh)], at=moment)
     return len(new)
 
 
-def _suggestions_insert_prepared(rows: Iterable[tuple], *, kind: str, source: str, at) -> None:
-    """Insert (left, right, probability, weight, prepared levels) rows, a thousand per
-    statement; a pair already there (queued by capture meanwhile) is skipped."""
+# Rows per statement: SQLite runs a prepared statement per row, PostgreSQL takes the
+# columns as arrays (one round trip per slice instead of one per row).
+_SCAN_WRITE_SLICE = 10_000
+
+
+def _scan_suggestions_insert(columns: list[list], *, kind: str, source: str, at) -> None:
+    """Insert pending suggestions given as columns (left ids, right ids, probabilities,
+    weights, levels as JSON text); a pair already there (queued by capture meanwhile) is skipped."""
     meta = Suggestion._meta
     names = ("kind", "left_id", "right_id", "probability", "weight", "levels", "status", "source", "created_at", "updated_at")
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(meta.get_field(name).column) for name in names)}) "
-        f"VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING"
-    )
-    pending = SuggestionStatus.PENDING
-    values = ((kind, a, b, p, w, levels, pending, source, at, at) for a, b, p, w, levels in rows)
+    into = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(meta.get_field(name).column) for name in names)})"
+    fixed = (kind, SuggestionStatus.PENDING, source, at, at)
     with connection.cursor() as cursor:
-        # A thousand rows at a time: a whole scan's rows as tuples at once would cost memory.
-        while batch := list(islice(values, 1000)):
-            cursor.executemany(sql, batch)
+        for offset in range(0, len(columns[0]), _SCAN_WRITE_SLICE):
+            part = [column[offset : offset + _SCAN_WRITE_SLICE] for column in columns]
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"{into} SELECT %s, u.l, u.r, u.p, u.w, u.lv::jsonb, %s, %s, %s, %s FROM unnest("
+                    "%s::bigint[], %s::bigint[], %s::double precision[], %s::double precision[], %s::text[]"
+                    ") AS u(l, r, p, w, lv) ON CONFLICT DO NOTHING",
+                    [*fixed, *part],
+                )
+            else:
+                cursor.executemany(
+                    f"{into} VALUES ({', '.join(['%s'] * len(names))}) ON CONFLICT DO NOTHING",
+                    [(kind, a, b, p, w, levels, *fixed[1:]) for a, b, p, w, levels in zip(*part, strict=True)],
+                )
+
+
+def _scan_suggestions_refresh(columns: list[list], *, at) -> None:
+    """Set probability, weight and levels of pending suggestions given as columns (row ids,
+    probabilities, weights, levels as JSON text)."""
+    table = connection.ops.quote_name(Suggestion._meta.db_table)
+    with connection.cursor() as cursor:
+        for offset in range(0, len(columns[0]), _SCAN_WRITE_SLICE):
+            ids, probabilities, weights, levels = (column[offset : offset + _SCAN_WRITE_SLICE] for column in columns)
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {table} AS s SET probability = u.p, weight = u.w, levels = u.lv::jsonb, updated_at = %s "
+                    "FROM unnest(%s::bigint[], %s::double precision[], %s::double precision[], %s::text[]) AS u(id, p, w, lv) "
+                    "WHERE s.id = u.id",
+                    [at, ids, probabilities, weights, levels],
+                )
+            else:
+                cursor.executemany(
+                    f"UPDATE {table} SET probability = %s, weight = %s, levels = %s, updated_at = %s WHERE id = %s",
+                    [(p, w, lv, at, row_id) for row_id, p, w, lv in zip(ids, probabilities, weights, levels, strict=True)],
+                )
 
 
 def _suggestions_insert(rows: list[tuple], *, kind: str, source: str, moment) -> None:
