@@ -7,10 +7,12 @@ import pytest
 
 from accord.core.clock import now
 from accord.crm.models import Account, Contact
-from accord.dedup.blocking import candidate_pairs_of, key_families
+from accord.dedup.blocking import candidate_pairs_of, key_families, key_rows
 from accord.dedup.engine import candidate_pairs, columns
 from accord.dedup.keys import Person, blocking_keys, house_number, street_name
+from accord.dedup.models import IndexState, MatchKey
 from accord.dedup.queries import contact_columns, person_from_contact
+from accord.dedup.services import match_index_build
 
 
 def _people(size: int, seed: int = 11) -> list[Person]:
@@ -62,9 +64,21 @@ def test_every_key_family_forms_the_same_blocks_as_the_string_keys():
     families = key_families(columns(people))
     strings = _string_families(people)
     assert set(strings) <= set(families)
-    for prefix, codes in families.items():
+    for prefix, family in families.items():
         expected = _pairs(*candidate_pairs(strings.get(prefix, [[]] * len(people)), max_block=10_000))
-        assert _pairs(*candidate_pairs_of({prefix: codes}, max_block=10_000)) == expected, prefix
+        assert _pairs(*candidate_pairs_of({prefix: family}, max_block=10_000)) == expected, prefix
+
+
+def test_the_index_rows_spell_every_key_as_capture_does():
+    people = _people(700, seed=3)
+    ids = np.arange(1000, 1000 + len(people), dtype=np.int64)
+    contact_ids, keys = key_rows(key_families(columns(people)), ids)
+    got: dict[int, set[str]] = {}
+    for contact_id, key in zip(contact_ids, keys, strict=True):
+        got.setdefault(contact_id, set()).add(key)
+    expected = {1000 + i: set(blocking_keys(person)) for i, person in enumerate(people) if blocking_keys(person)}
+    assert got == expected
+    assert len(keys) == sum(len(blocking_keys(person)) for person in people)  # no key twice
 
 
 def test_all_families_together_give_the_string_keys_candidate_pairs_with_the_same_block_limit():
@@ -116,3 +130,32 @@ def test_the_scan_reads_every_contact_as_capture_sees_it():
     assert set(cols) == set(expected)
     for name, column in expected.items():
         assert cols[name].vocab[cols[name].codes].tolist() == column.vocab[column.codes].tolist(), name
+
+
+@pytest.mark.django_db
+def test_rebuilding_the_match_key_index_stores_every_contacts_keys_and_drops_stale_ones():
+    moment = now()
+    acme = Account.objects.create(name="ACME Corporation", domain="acme.example", created_at=moment, updated_at=moment)
+    Contact.objects.bulk_create(
+        [
+            Contact(first_name="Ann", last_name="Lee", email="ann@acme.example", street="12 Wattle St", city="Sydney", postcode="2000",
+                    birth_date=date(1980, 2, 3), account=acme, created_at=moment, updated_at=moment),
+            Contact(first_name="Bo", last_name="Li", phone="+61298765432", external_id="X-9", created_at=moment, updated_at=moment),
+            Contact(first_name="n/a", created_at=moment, updated_at=moment),  # no keys at all
+        ]
+    )
+    MatchKey.objects.create(contact_id=999_999, key="p:2000:s")  # a key of a contact long gone
+
+    assert match_index_build(full=True) == 3
+
+    indexed: dict[int, set[str]] = {}
+    for contact_id, key in MatchKey.objects.values_list("contact_id", "key"):
+        indexed.setdefault(contact_id, set()).add(key)
+    expected = {
+        contact.pk: set(blocking_keys(person_from_contact(contact)))
+        for contact in Contact.objects.select_related("account")
+        if blocking_keys(person_from_contact(contact))
+    }
+    assert indexed == expected
+    assert {"c:acme:a", "d:acme.example:a", "p:2000:12"} <= indexed[Contact.objects.get(first_name="Ann").pk]
+    assert IndexState.objects.get().contacts == 3

@@ -11,6 +11,7 @@ people share a key here exactly when they share it there (tests/dedup/test_block
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,10 +23,17 @@ from accord.dedup.keys import house_number, soundex, street_name
 MAX_BLOCK = 300
 
 
+class Part(NamedTuple):
+    """One part of a key for every person: a code (-1 for none) and the text of each code."""
+
+    codes: np.ndarray
+    texts: list[str]
+
+
 def _part(
     column: Column, function: Callable[[str], str | None], index: dict[str, int] | None = None, *, missing: str | None = None
-) -> np.ndarray:
-    """A code per person for function(value); -1 where the value is empty or function says None.
+) -> Part:
+    """function(value) for every person as codes; -1 where the value is empty or function says None.
 
     Computed once per distinct value. ``index`` shares codes between columns (the sound of a
     first name and of a last name are compared with each other). ``missing`` is what an
@@ -37,13 +45,25 @@ def _part(
         result = function(value) if value else missing
         if result is not None:
             per_value[code] = index.setdefault(result, len(index))
-    return per_value[column.codes]
+    return Part(codes=per_value[column.codes], texts=list(index))
 
 
-def _pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One code for two parts (-1 where either is missing)."""
-    width = int(b.max(initial=0)) + 1
-    return np.where((a >= 0) & (b >= 0), a * width + b, -1)
+class Family(NamedTuple):
+    """A key family: a code per person (-1 for none) and how a code is spelled as a key."""
+
+    codes: np.ndarray
+    spell: Callable[[int], str]
+
+
+def _single(prefix: str, part: Part) -> Family:
+    return Family(codes=part.codes, spell=lambda code: f"{prefix}:{part.texts[code]}")
+
+
+def _pair(prefix: str, a: Part, b: Part) -> Family:
+    """One code for two parts (-1 where either is missing), spelled prefix:a:b."""
+    width = len(b.texts) + 1
+    codes = np.where((a.codes >= 0) & (b.codes >= 0), a.codes * width + b.codes, -1)
+    return Family(codes=codes, spell=lambda code: f"{prefix}:{a.texts[code // width]}:{b.texts[code % width]}")
 
 
 def _street_sound(street: str) -> str | None:
@@ -51,33 +71,53 @@ def _street_sound(street: str) -> str | None:
     return soundex(name) if name else None
 
 
-def key_families(cols: dict[str, Column]) -> dict[str, np.ndarray]:
+def key_families(cols: dict[str, Column]) -> dict[str, Family]:
     """Per key family (the prefix of the string key), an int64 code per person; -1 = no key."""
     sounds: dict[str, int] = {}
-    first_sound = _part(cols["first"], soundex, sounds)
-    last_sound = _part(cols["last"], soundex, sounds)
-    both = (first_sound >= 0) & (last_sound >= 0)
-    low, high = np.minimum(first_sound, last_sound), np.maximum(first_sound, last_sound)
-    width = len(sounds) + 1
-    # "n:" joins the two sounds sorted as strings; codes sorted as numbers pair them the same way.
-    names = np.where(both, low * width + high, -1)
-    only_one = np.where(first_sound >= 0, first_sound, last_sound)
-    one_name = np.where(~both & (only_one >= 0), only_one, -1)
+    first = _part(cols["first"], soundex, sounds)
+    last = _part(cols["last"], soundex, sounds)
+    texts = list(sounds)
+    both = (first.codes >= 0) & (last.codes >= 0)
+    low, high = np.minimum(first.codes, last.codes), np.maximum(first.codes, last.codes)
+    width = len(texts) + 1
+    # "n:" joins the two sounds sorted as strings: the same two sounds, whichever name had which.
+    names = Family(
+        codes=np.where(both, low * width + high, -1),
+        spell=lambda code: "n:" + "".join(sorted((texts[code // width], texts[code % width]))),
+    )
+    only_one = np.where(first.codes >= 0, first.codes, last.codes)
+    one_name = Family(codes=np.where(~both & (only_one >= 0), only_one, -1), spell=lambda code: f"o:{texts[code]}")
 
-    first_initial = _part(cols["first"], lambda value: value[0], missing="?")
-    number = _part(cols["street"], lambda value: house_number(value) or None)
+    initial = _part(cols["first"], lambda value: value[0], missing="?")
     return {
         "n": names,
         "o": one_name,
-        "b": _part(cols["birth"], str),
-        "p": _pair(_part(cols["postcode"], lambda value: value[:20]), number),
-        "d": _pair(_part(cols["domain"], lambda value: value[:50]), first_initial),
-        "c": _pair(_part(cols["company"], lambda value: value[:40]), first_initial),
-        "s": _pair(_part(cols["street"], _street_sound), _part(cols["city"], lambda value: value[:4])),
-        "t": _part(cols["phone"], lambda value: value[-9:]),
-        "e": _part(cols["email"], lambda value: value[:60]),
-        "x": _part(cols["external_id"], lambda value: value[:60]),
+        "b": _single("b", _part(cols["birth"], str)),
+        "p": _pair("p", _part(cols["postcode"], lambda value: value[:20]), _part(cols["street"], lambda value: house_number(value) or None)),
+        "d": _pair("d", _part(cols["domain"], lambda value: value[:50]), initial),
+        "c": _pair("c", _part(cols["company"], lambda value: value[:40]), initial),
+        "s": _pair("s", _part(cols["street"], _street_sound), _part(cols["city"], lambda value: value[:4])),
+        "t": _single("t", _part(cols["phone"], lambda value: value[-9:])),
+        "e": _single("e", _part(cols["email"], lambda value: value[:60])),
+        "x": _single("x", _part(cols["external_id"], lambda value: value[:60])),
     }
+
+
+def key_rows(families: dict[str, Family], ids: np.ndarray) -> tuple[list[int], list[str]]:
+    """(contact id, key) rows of the match-key index for every person: each distinct key
+    spelled once, as ``keys.blocking_keys`` spells it."""
+    contact_ids: list[int] = []
+    keys: list[str] = []
+    for family in families.values():
+        people = np.flatnonzero(family.codes >= 0)
+        if len(people) == 0:
+            continue
+        distinct, inverse = np.unique(family.codes[people], return_inverse=True)
+        spelled = np.empty(len(distinct), dtype=object)
+        spelled[:] = [family.spell(code) for code in distinct.tolist()]
+        contact_ids.extend(ids[people].tolist())
+        keys.extend(spelled[inverse.ravel()].tolist())
+    return contact_ids, keys
 
 
 def _block_pairs(codes: np.ndarray, *, max_block: int) -> np.ndarray:
@@ -106,10 +146,10 @@ def _block_pairs(codes: np.ndarray, *, max_block: int) -> np.ndarray:
     return order[left] * n + order[right]
 
 
-def candidate_pairs_of(families: dict[str, np.ndarray], *, max_block: int = MAX_BLOCK) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs_of(families: dict[str, Family], *, max_block: int = MAX_BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of people sharing at least one key (i < j, each pair once)."""
-    n = len(next(iter(families.values()))) if families else 0
-    parts = [_block_pairs(codes, max_block=max_block) for codes in families.values()]
+    n = len(next(iter(families.values())).codes) if families else 0
+    parts = [_block_pairs(family.codes, max_block=max_block) for family in families.values()]
     parts = [part for part in parts if len(part)]
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
