@@ -285,11 +285,11 @@ def suggestions_record_scan(
         ]
 
     with sqlite_page_cache(mib=64), transaction.atomic():
-        _scan_suggestions_insert(
+        _suggestions_insert_columns(
             [left[new].tolist(), right[new].tolist(), *columns(new)], kind=kind, source=SuggestionSource.SCAN, at=moment
         )
         if len(refresh):
-            _scan_suggestions_refresh([stored.row_id[at[refresh]].tolist(), *columns(refresh)], at=moment)
+            _suggestions_refresh_columns([stored.row_id[at[refresh]].tolist(), *columns(refresh)], at=moment)
     return len(new)
 
 
@@ -298,7 +298,7 @@ def suggestions_record_scan(
 _SCAN_WRITE_SLICE = 10_000
 
 
-def _scan_suggestions_insert(columns: list[list], *, kind: str, source: str, at) -> None:
+def _suggestions_insert_columns(columns: list[list], *, kind: str, source: str, at) -> None:
     """Insert pending suggestions given as columns (left ids, right ids, probabilities,
     weights, levels as JSON text); a pair already there (queued by capture meanwhile) is skipped."""
     meta = Suggestion._meta
@@ -323,7 +323,7 @@ def _scan_suggestions_insert(columns: list[list], *, kind: str, source: str, at)
                 )
 
 
-def _scan_suggestions_refresh(columns: list[list], *, at) -> None:
+def _suggestions_refresh_columns(columns: list[list], *, at) -> None:
     """Set probability, weight and levels of pending suggestions given as columns (row ids,
     probabilities, weights, levels as JSON text)."""
     table = connection.ops.quote_name(Suggestion._meta.db_table)
@@ -345,27 +345,14 @@ def _scan_suggestions_refresh(columns: list[list], *, at) -> None:
 
 
 def _suggestions_insert(rows: list[tuple], *, kind: str, source: str, moment) -> None:
-    """Insert (left, right, probability, weight, levels) rows, a thousand per statement; a pair
-    already there is skipped."""
+    """Insert (left, right, probability, weight, levels) rows; a pair already there is skipped."""
     if not rows:
         return
-    meta = Suggestion._meta
-    names = ("kind", "left_id", "right_id", "probability", "weight", "levels", "status", "source", "created_at", "updated_at")
-    fields = [meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
+    left, right, probabilities, weights, levels = (list(column) for column in zip(*rows, strict=True))
+    at = Suggestion._meta.get_field("created_at").get_db_prep_value(moment, connection)
+    _suggestions_insert_columns(
+        [left, right, probabilities, weights, [json.dumps(row) for row in levels]], kind=kind, source=source, at=at
     )
-    levels_field = meta.get_field("levels")
-    at = meta.get_field("created_at").get_db_prep_value(moment, connection)
-    values = [
-        (kind, a, b, p, w, levels_field.get_db_prep_value(levels, connection), SuggestionStatus.PENDING, source, at, at)
-        for a, b, p, w, levels in rows
-    ]
-    with connection.cursor() as cursor:
-        for offset in range(0, len(values), 1000):
-            cursor.executemany(sql, values[offset : offset + 1000])
 
 
 def suggestion_mark_distinct(*, suggestion: Suggestion, actor) -> Suggestion:
