@@ -141,8 +141,21 @@ def with_derived(cols: dict[str, Column]) -> dict[str, Column]:
     }
 
 
-def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """scorer(value_a, value_b) for code pairs, computed once per distinct pair."""
+def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray, *, cutoff: float, same: float) -> np.ndarray:
+    """scorer(value_a, value_b) for code pairs, computed once per distinct pair of different
+    values (``same`` is the score of a value with itself: no need to ask the scorer).
+
+    ``cutoff`` is the lowest similarity (or highest distance) any level asks about: past it
+    the scorer may stop early, and the score only says "past the cutoff".
+    """
+    scores = np.full(len(a), same, dtype=np.float64)
+    differ = np.flatnonzero(a != b)
+    if len(differ):
+        scores[differ] = _distinct_pair_similarity(scorer, column, a[differ], b[differ], cutoff=cutoff)
+    return scores
+
+
+def _distinct_pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray, *, cutoff: float) -> np.ndarray:
     if len(a) == 0:
         return np.zeros(0)
     size = len(column.vocab)
@@ -159,9 +172,11 @@ def _pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarray) -> np
     if count <= 64:
         # A handful of distinct pairs (one lead at capture): calling the scorer directly is
         # cheaper than cpdist's setup, and gives the same scores.
-        scores = np.fromiter(map(scorer, left, right), dtype=np.float64, count=count)
+        scores = np.fromiter((scorer(x, y, score_cutoff=cutoff) for x, y in zip(left, right)), dtype=np.float64, count=count)
     else:
-        scores = np.asarray(cpdist(left, right, scorer=scorer, workers=-1 if count > 50_000 else 1), dtype=np.float64)
+        scores = np.asarray(
+            cpdist(left, right, scorer=scorer, score_cutoff=cutoff, workers=-1 if count > 50_000 else 1), dtype=np.float64
+        )
     return scores if inverse is None else scores[inverse]
 
 
@@ -197,6 +212,10 @@ def _work_domain(email: str) -> str:
     return "" if domain in FREE_MAIL_DOMAINS else domain
 
 
+def _words_sorted(vocab: np.ndarray) -> np.ndarray:
+    return _object_array([" ".join(sorted(value.split())) for value in vocab.tolist()])
+
+
 def _day_month_swapped(vocab: np.ndarray) -> np.ndarray:
     """Per birth date, the code of the same date with day and month swapped (-1 for none)."""
     lookup = {value: code for code, value in enumerate(vocab.tolist())}
@@ -224,7 +243,7 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
         exact = ca == cb
         out = np.zeros(len(idx), dtype=np.int8)
         if name in ("first", "last"):
-            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb)
+            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb, cutoff=0.80, same=1.0)
             out[jw >= 0.80] = 1
             out[jw >= 0.92] = 2
             # An initial agrees with a name that starts with it.
@@ -234,7 +253,7 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
             out[initial & (out < 1)] = 1
             out[exact] = 3
         elif name in ("birth", "postcode", "external_id"):
-            dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
+            dist = _pair_similarity(Levenshtein.distance, column, ca, cb, cutoff=1, same=0.0)
             out[dist <= 1] = 1
             if name == "birth":
                 swapped = column.per_value("day_month_swapped", _day_month_swapped)
@@ -252,23 +271,25 @@ def compare(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray) -> np.ndarr
         elif name == "phone":
             tail7 = column.per_value("tail7", lambda vocab: column.derived(lambda v: v[-7:]))
             tail9 = column.per_value("tail9", lambda vocab: column.derived(lambda v: v[-9:]))
-            dist = _pair_similarity(Levenshtein.distance, column, ca, cb)
+            dist = _pair_similarity(Levenshtein.distance, column, ca, cb, cutoff=1, same=0.0)
             out[(tail7[ca] == tail7[cb]) | (dist <= 1)] = 1
             out[exact | (tail9[ca] == tail9[cb])] = 2
         elif name == "company":
             da, db = domain.codes[ia][idx], domain.codes[ib][idx]
             both_named = (ca != 0) & (cb != 0)
-            token = _pair_similarity(fuzz.token_set_ratio, column, ca, cb) / 100.0
+            token = _pair_similarity(fuzz.token_set_ratio, column, ca, cb, cutoff=80, same=100.0) / 100.0
             out[both_named & (token >= 0.8)] = 1
             out[both_named & exact] = 2
             out[(da != 0) & (da == db)] = 2
         elif name == "street":
-            ratio = _pair_similarity(fuzz.token_sort_ratio, column, ca, cb) / 100.0
+            # token_sort_ratio is the plain ratio of the words sorted: sorted once per street.
+            by_words = column.per_value("words_sorted", lambda vocab: Column(codes=column.codes, vocab=_words_sorted(vocab)))
+            ratio = _pair_similarity(fuzz.ratio, by_words, ca, cb, cutoff=70, same=100.0) / 100.0
             out[ratio >= 0.70] = 1
             out[ratio >= 0.88] = 2
             out[exact] = 3
         elif name == "city":
-            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb)
+            jw = _pair_similarity(JaroWinkler.normalized_similarity, column, ca, cb, cutoff=0.88, same=1.0)
             out[jw >= 0.88] = 1
             out[exact] = 2
         else:  # state
