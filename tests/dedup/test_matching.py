@@ -261,3 +261,17 @@ def test_a_new_surname_with_personal_evidence_or_swapped_names_is_still_a_pair()
     )
     assert not _contradict(person(first_name="John", last_name="Smith"), person(first_name="Smith", last_name="John"))
     assert not _contradict(person(first_name="Jon", last_name="Smyth"), person(first_name="Jonathan", last_name="Smith"))
+
+
+def test_names_typed_wrongly_do_not_hide_a_person_who_is_otherwise_identified():
+    # Swapped and mistyped on top: each name is still close to the other's other name.
+    assert not _contradict(person(first_name="Smiht", last_name="Jon"), person(first_name="John", last_name="Smith"))
+    # The same external id, or the same birth date at the same address, outweighs the names.
+    assert not _contradict(person(first_name="Ann", last_name="Lee", external_id="AB-771"), person(first_name="Bo", last_name="Chan", external_id="AB-771"))
+    assert not _contradict(
+        person(first_name="Ann", last_name="Lee", birth_date=date(1980, 5, 1), postcode="2000"),
+        person(first_name="Bo", last_name="Chan", birth_date=date(1980, 5, 1), postcode="2000"),
+    )
+    # A birthday alone, or a home alone, shared by people of other names is a coincidence or a family.
+    assert _contradict(person(first_name="Ann", last_name="Lee", birth_date=date(1980, 5, 1)), person(first_name="Bo", last_name="Chan", birth_date=date(1980, 5, 1)))
+    assert _contradict(person(first_name="Ann", last_name="Lee", street="12 Elm Street"), person(first_name="Bo", last_name="Chan", street="12 Elm Street"))

@@ -331,3 +331,30 @@ def test_an_import_that_creates_contacts_queues_one_whole_base_scan():
     leads_capture_bulk(leads=[(1, lead(email="other@corp.com", first_name="Oto"))])
     assert Scan.objects.filter(status="queued").count() == 1
     assert Job.objects.filter(name="dedup.scan").count() == 1
+
+
+def test_a_scan_queues_no_colleagues_even_when_the_model_finds_them_alike():
+    # Companies whose people share an account, a town and often a first initial: on such a
+    # base, with few duplicates, EM learns "same company, same town" as the matching class.
+    moment = now()
+    contacts = []
+    for c in range(30):
+        account = Account.objects.create(name=f"Company {c}", domain=f"company{c}.example", created_at=moment, updated_at=moment)
+        for p in range(12):
+            first, last = FIRST_NAMES[p % 4 + (c % 2)], LAST_NAMES[(7 * c + p) % len(LAST_NAMES)]
+            contacts.append(Contact(first_name=first, last_name=last, email=f"{first}.{last}.{c}.{p}@company{c}.example".lower(),
+                                    city="Seattle", account=account, created_at=moment, updated_at=moment))
+    # Two people who signed up twice, once from a private address.
+    for first, last in (("Hana", "Kowalczyk"), ("Idris", "Okonkwo")):
+        for email in (f"{first}@gmail.com", f"{first}.{last}@elsewhere.example"):
+            contacts.append(Contact(first_name=first, last_name=last, email=email.lower(), city="Seattle",
+                                    birth_date=date(1985, 4, 5), created_at=moment, updated_at=moment))
+    Contact.objects.bulk_create(contacts)
+
+    scan_run()
+
+    names = {pk: (first, last) for pk, first, last in Contact.objects.values_list("pk", "first_name", "last_name")}
+    pairs = [tuple(sorted((names[s.left_id], names[s.right_id]))) for s in Suggestion.objects.filter(kind="contact")]
+    assert (("Hana", "Kowalczyk"), ("Hana", "Kowalczyk")) in pairs
+    assert (("Idris", "Okonkwo"), ("Idris", "Okonkwo")) in pairs
+    assert all(a[1] == b[1] for a, b in pairs), pairs  # nobody is queued beside a colleague

@@ -321,11 +321,19 @@ def agrees_beyond_names_and_place(levels: np.ndarray) -> np.ndarray:
 _PERSONAL = ("birth", "external_id", "street", "postcode")
 
 
+def _codes_in(values: np.ndarray, vocab: np.ndarray) -> np.ndarray:
+    """Per value, its code in another column's vocabulary (-1 where it is not there)."""
+    index = {value: code for code, value in enumerate(vocab.tolist())}
+    return np.fromiter((index.get(value, -1) for value in values.tolist()), dtype=np.int64, count=len(values))
+
+
 def names_contradict(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Pairs whose names say two people, which capture neither merges nor queues.
 
-    - Both given name and surname differ outright (and are not the same two names swapped):
-      "Marco Johansson" and "Maya Shah" sharing a company's switchboard number are colleagues.
+    - Both given name and surname differ outright (and are not the same two names swapped,
+      even with a typo), and no external id, nor a birth date at the same address, says one
+      person: "Marco Johansson" and "Maya Shah" sharing a company's switchboard number are
+      colleagues.
     - The surnames differ outright and nothing only one person has agrees (birth date,
       external id, street, postcode, a mailbox that is not just the names): "Yara Nagy" and
       "Yara Rossi" at one company are colleagues with a common given name, not a maiden name.
@@ -335,15 +343,36 @@ def names_contradict(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, le
     if len(levels) == 0:
         return np.zeros(0, dtype=bool)
     first, last = levels[:, FIELD_NAMES.index("first")], levels[:, FIELD_NAMES.index("last")]
-    first_vocab, last_vocab = cols["first"].vocab, cols["last"].vocab
-    first_a, first_b = first_vocab[cols["first"].codes[ia]], first_vocab[cols["first"].codes[ib]]
-    last_a, last_b = last_vocab[cols["last"].codes[ia]], last_vocab[cols["last"].codes[ib]]
-    swapped = (first_a != "") & (first_a == last_b) & (last_a == first_b)
+    # Swapped names on codes: each first name's code among the last names (and the other way).
+    first_col, last_col = cols["first"], cols["last"]
+    first_as_last = first_col.per_value("code_among_last", lambda vocab: _codes_in(vocab, last_col.vocab))
+    last_as_first = last_col.per_value("code_among_first", lambda vocab: _codes_in(vocab, first_col.vocab))
+    fa, fb, la, lb = first_col.codes[ia], first_col.codes[ib], last_col.codes[ia], last_col.codes[ib]
+    swapped = (fa != 0) & (first_as_last[fa] == lb) & (last_as_first[la] == fb)
     both_differ = (first == 0) & (last == 0) & ~swapped
+    # Swapped and mistyped ("Smiht John" / "John Smith"): each name close to the other's other.
+    crossed = np.flatnonzero(both_differ & (fa != 0) & (lb != 0) & (la != 0) & (fb != 0))
+    if len(crossed):
+        first_vocab, last_vocab = first_col.vocab, last_col.vocab
+        near = [
+            JaroWinkler.normalized_similarity(x, y) >= 0.8 and JaroWinkler.normalized_similarity(z, w) >= 0.8
+            for x, y, z, w in zip(
+                first_vocab[fa[crossed]].tolist(), last_vocab[lb[crossed]].tolist(),
+                last_vocab[la[crossed]].tolist(), first_vocab[fb[crossed]].tolist(), strict=True,
+            )
+        ]
+        swapped[crossed[np.asarray(near, dtype=bool)]] = True
+        both_differ &= ~swapped
+    # The same external id, or the same birth date at (nearly) the same address, outweighs
+    # names typed wrongly; a birthday, phone or home alone shared by someone of other names
+    # does not (birthdays coincide, families share homes and numbers).
+    same_birth = levels[:, FIELD_NAMES.index("birth")] == 2
+    near_address = (levels[:, FIELD_NAMES.index("postcode")] >= 1) | (levels[:, FIELD_NAMES.index("street")] >= 1)
+    identified = (levels[:, FIELD_NAMES.index("external_id")] == 2) | (same_birth & near_address)
     personal = (levels[:, [FIELD_NAMES.index(name) for name in _PERSONAL]] >= 1).any(axis=1)
     personal |= levels[:, FIELD_NAMES.index("phone")] == 2
     personal |= levels[:, FIELD_NAMES.index("email")] >= 1
-    return both_differ | ((last == 0) & ~swapped & ~personal)
+    return (both_differ & ~identified) | ((last == 0) & ~swapped & ~personal)
 
 
 def update_needs_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -363,6 +392,33 @@ def update_needs_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray,
     other_employer = two_work_addresses & (wa != wb) & (levels[:, FIELD_NAMES.index("company")] < 1)
     identified = (levels[:, FIELD_NAMES.index("birth")] == 2) | (levels[:, FIELD_NAMES.index("external_id")] == 2)
     return other_employer | (two_work_addresses & ~identified)
+
+
+# EM learns what duplicates look like from the base itself; it needs some to learn from.
+MIN_SURE_DUPLICATES = 25
+
+
+def surely_duplicates(levels: np.ndarray) -> np.ndarray:
+    """Patterns (or pairs) that are duplicates beyond reasonable doubt: both names at least
+    very similar and a personal identifier the same (birth date, external id, email, phone)."""
+    if len(levels) == 0:
+        return np.zeros(0, dtype=bool)
+    names = (levels[:, FIELD_NAMES.index("first")] >= 2) & (levels[:, FIELD_NAMES.index("last")] >= 2)
+    identifier = np.zeros(len(levels), dtype=bool)
+    for name in ("birth", "external_id", "email", "phone"):
+        spec = FIELDS[FIELD_NAMES.index(name)]
+        identifier |= levels[:, FIELD_NAMES.index(name)] == len(spec.levels) - 1
+    return names & identifier
+
+
+def worth_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Pairs worth a reviewer's time, however probable the model finds them: the names do not
+    say two people (``names_contradict``), and two people writing from their own work
+    addresses share more than names and a town. Capture and the whole-base scan queue only
+    these: estimated on a base with few duplicates, the model can mistake "colleagues at one
+    company in one town" for the matching class."""
+    two_work_addresses = update_needs_review(cols, ia, ib, levels)
+    return (~two_work_addresses | agrees_beyond_names_and_place(levels)) & ~names_contradict(cols, ia, ib, levels)
 
 
 # --------------------------------------------------------------------------- the model
@@ -485,6 +541,7 @@ def estimate_em(
     *,
     u: list[list[float]],
     start: MatchParameters | None = None,
+    known_distinct: np.ndarray | None = None,
     iterations: int = 100,
     tolerance: float = 1e-6,
 ) -> MatchParameters:
@@ -494,10 +551,15 @@ def estimate_em(
     themselves: every pair the matcher ever scores is a candidate pair (the same blocking
     feeds the scan and capture), so "different people who share a blocking key" is the
     population u must describe.
+
+    ``known_distinct`` counts, per pattern, pairs already known to be two people (their names
+    say so): they count among the non-matches only. Without them, a base of companies whose
+    colleagues share an account and a town can pull the matching class onto colleagues.
     """
     params = start or MatchParameters.default()
     params = MatchParameters(m=[list(row) for row in params.m], u=[list(row) for row in u], prior=min(max(params.prior, 0.01), 0.5))
     counts = counts.astype(np.float64)
+    known = np.zeros(len(counts)) if known_distinct is None else known_distinct.astype(np.float64)
     if counts.sum() == 0:
         return params
 
@@ -520,7 +582,7 @@ def estimate_em(
         matched = counts * g
         new_prior = float(matched.sum() / counts.sum())
         new_m = estimate(matched)
-        new_u = estimate(counts - matched)
+        new_u = estimate(counts - matched + known)
         change = abs(new_prior - params.prior) + max(
             abs(a - b)
             for old, new in ((params.m, new_m), (params.u, new_u))
@@ -530,7 +592,10 @@ def estimate_em(
         params.m, params.u, params.prior = new_m, new_u, min(max(new_prior, 1e-6), 0.999)
         if change < tolerance:
             break
-    params.details = {"em_iterations": done, "candidate_pairs": int(counts.sum()), "patterns": int(len(patterns))}
+    params.details = {
+        "em_iterations": done, "candidate_pairs": int(counts.sum() + known.sum()), "known_distinct_pairs": int(known.sum()),
+        "patterns": int(len(patterns)),
+    }
     return params
 
 
@@ -660,8 +725,11 @@ def scan_columns(
     # In slices: the string scorers copy every string they are given, and a slice's copies
     # are freed before the next (a whole scan's at once would double the peak memory).
     step = 100_000
+    contradicted = []
     for offset in range(0, len(ia), step):
-        parts.append(compare(cols, ia[offset : offset + step], ib[offset : offset + step]))
+        part_a, part_b = ia[offset : offset + step], ib[offset : offset + step]
+        parts.append(compare(cols, part_a, part_b))
+        contradicted.append(names_contradict(cols, part_a, part_b, parts[-1]))
         progress("comparing", 0.2 + 0.5 * min(1.0, (offset + step) / max(len(ia), 1)))
     if parts:
         levels = np.concatenate(parts) if len(parts) > 1 else parts[0]
@@ -671,7 +739,18 @@ def scan_columns(
     u = estimate_u(compare(cols, ra, rb)) if len(ra) else MatchParameters.default().u
     patterns, counts, pattern_of = patterns_of(levels)
     del levels
-    params = estimate_em(patterns, counts, u=u, start=start)
+    # Pairs whose names say two people are known non-matches: they inform u, never m.
+    distinct_people = np.bincount(pattern_of[np.concatenate(contradicted)], minlength=len(patterns)) if parts else counts
+    sure = int(counts[surely_duplicates(patterns)].sum())
+    if sure >= MIN_SURE_DUPLICATES:
+        params = estimate_em(patterns, counts - distinct_people, u=u, start=start, known_distinct=distinct_people)
+    else:
+        # Too few duplicates to learn what a duplicate looks like: EM would make a class of
+        # whatever is most alike (colleagues, namesakes). Keep the model as it is.
+        params = start or MatchParameters.default()
+        params = MatchParameters(m=params.m, u=params.u, prior=params.prior, details={**params.details})
+        params.details.update({"em_skipped": True, "candidate_pairs": int(len(ia))})
+    params.details["sure_duplicates"] = sure
     if merged is not None and distinct is not None and (len(merged) or len(distinct)):
         params = learn_from_decisions(params, merged=merged, distinct=distinct)
     progress("scoring", 0.9)

@@ -465,10 +465,16 @@ def scan_run(*, scan_id: int | None = None, reason: str = "on demand", build_ind
         latest = MatchModel.objects.filter(kind=RecordKind.CONTACT).order_by("-created_at", "-id").first()
         start = MatchParameters.from_json(latest.estimated) if latest else None
         result = engine.scan_columns(cols, start=start, on_progress=progress)
-        del cols
         model = match_model_save(estimated=result.params)
         params = MatchParameters.from_json(model.parameters)
         chosen = np.flatnonzero(result.probabilities_under(params) >= REVIEW_AT)
+        # The pairs capture would queue (not colleagues, not namesakes at two employers) that
+        # share more than names and a town: over a whole base, namesakes abound, and a pair
+        # with nothing else in common is one a reviewer cannot decide either.
+        levels = result.patterns[result.pattern_of[chosen]]
+        reviewable = engine.worth_review(cols, result.ia[chosen], result.ib[chosen], levels)
+        chosen = chosen[reviewable & engine.agrees_beyond_names_and_place(levels)]
+        del cols
         progress("saving", 0.95)
         # Indexes ascend with ids (read in id order), so the left id is the smaller.
         created = suggestions_record_scan(
