@@ -10,7 +10,7 @@ people share a key here exactly when they share it there (tests/dedup/test_block
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -103,11 +103,10 @@ def key_families(cols: dict[str, Column]) -> dict[str, Family]:
     }
 
 
-def key_rows(families: dict[str, Family], ids: np.ndarray) -> tuple[list[int], list[str]]:
-    """(contact id, key) rows of the match-key index for every person: each distinct key
-    spelled once, as ``keys.blocking_keys`` spells it."""
-    contact_ids: list[int] = []
-    keys: list[str] = []
+def key_rows(families: dict[str, Family], ids: np.ndarray) -> Iterator[list[tuple[int, str]]]:
+    """(contact id, key) rows of the match-key index, one family at a time (a whole index of
+    rows at once would cost memory): each distinct key spelled once, as
+    ``keys.blocking_keys`` spells it."""
     for family in families.values():
         people = np.flatnonzero(family.codes >= 0)
         if len(people) == 0:
@@ -115,9 +114,7 @@ def key_rows(families: dict[str, Family], ids: np.ndarray) -> tuple[list[int], l
         distinct, inverse = np.unique(family.codes[people], return_inverse=True)
         spelled = np.empty(len(distinct), dtype=object)
         spelled[:] = [family.spell(code) for code in distinct.tolist()]
-        contact_ids.extend(ids[people].tolist())
-        keys.extend(spelled[inverse.ravel()].tolist())
-    return contact_ids, keys
+        yield list(zip(ids[people].tolist(), spelled[inverse.ravel()].tolist(), strict=True))
 
 
 def _block_pairs(codes: np.ndarray, *, max_block: int) -> np.ndarray:

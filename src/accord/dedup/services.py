@@ -134,11 +134,12 @@ def _match_index_rebuild(*, state: IndexState | None, moment: datetime, on_progr
     """The whole index again, from every contact read as columns (as the scan reads them):
     each distinct key is spelled once, and the rows go in with one prepared statement."""
     ids, cols = contact_columns()
-    contact_ids, keys = key_rows(key_families(cols), ids)
+    families = key_families(cols)
     del cols
     with transaction.atomic(), sqlite_page_cache(mib=64):
         MatchKey.objects.all().delete()
-        rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=list(zip(contact_ids, keys, strict=True)))
+        for rows in key_rows(families, ids):
+            rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
         if state is None:
             IndexState.objects.create(built_through=moment, contacts=len(ids), updated_at=moment)
         else:
