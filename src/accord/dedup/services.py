@@ -59,11 +59,15 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- the match-key index
 
 
-def match_keys_refresh(*, contact_ids: Iterable[int], people: Mapping[int, Person] | None = None) -> None:
+def match_keys_refresh(
+    *, contact_ids: Iterable[int], people: Mapping[int, Person] | None = None, created: Iterable[int] = ()
+) -> None:
     """Recompute the blocking keys of these contacts (removed ones lose theirs).
 
     ``people`` are contacts as the caller already has them, exactly as stored (capture has just
     written them): their keys are computed from those, and only the other contacts are read.
+    ``created`` are contacts inserted in this transaction with ids never used before: they
+    have no keys yet, so there is nothing of theirs to delete.
     Plain SQL: capture runs this for every batch, and model instances per key cost more than
     the statements themselves.
     """
@@ -73,13 +77,18 @@ def match_keys_refresh(*, contact_ids: Iterable[int], people: Mapping[int, Perso
     given = people or {}
     found = {cid: given[cid] for cid in ids if cid in given}
     found.update(people_by_id([cid for cid in ids if cid not in given]))
+    fresh = set(created)
+    known = [cid for cid in ids if cid not in fresh]
     quote = connection.ops.quote_name
     table = quote(MatchKey._meta.db_table)
     with connection.cursor() as cursor:
-        # In chunks: SQLite takes a limited number of parameters per statement.
-        for offset in range(0, len(ids), _KEY_CHUNK):
-            chunk = ids[offset : offset + _KEY_CHUNK]
-            cursor.execute(f"DELETE FROM {table} WHERE contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        if connection.vendor == "postgresql" and known:  # one array parameter, one statement
+            cursor.execute(f"DELETE FROM {table} WHERE contact_id = ANY(%s)", [known])
+        else:
+            # In chunks: SQLite takes a limited number of parameters per statement.
+            for offset in range(0, len(known), _KEY_CHUNK):
+                chunk = known[offset : offset + _KEY_CHUNK]
+                cursor.execute(f"DELETE FROM {table} WHERE contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
     # Plain tuples, one prepared statement on SQLite and COPY on PostgreSQL (see rows_insert).
     rows_insert(
         model=MatchKey,
@@ -386,10 +395,12 @@ def capture_followup(
     contact_ids: Iterable[int],
     review: Sequence[tuple[int, int, float, list[int]]],
     people: Mapping[int, Person] | None = None,
+    created: Iterable[int] = (),
 ) -> None:
     """After a capture batch: index the contacts it touched (``people``: those it knows as
-    stored, see match_keys_refresh) and queue its grey-zone pairs."""
-    match_keys_refresh(contact_ids=contact_ids, people=people)
+    stored, ``created``: those it has just inserted, see match_keys_refresh) and queue its
+    grey-zone pairs."""
+    match_keys_refresh(contact_ids=contact_ids, people=people, created=created)
     if review:
         suggestions_record(pairs=review, source=SuggestionSource.CAPTURE)
 

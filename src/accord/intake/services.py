@@ -387,6 +387,7 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
         },
         # New contacts are indexed from the values just written; only known ones are read back.
         people={record.pk: record.person() for record in new_records},
+        created=[record.pk for record in new_records],
         review=[(records[key].pk, contact_id, probability, levels) for key, contact_id, probability, levels in review],
     )
     _rescore(live)
