@@ -44,6 +44,10 @@ class LeadMatch:
     drop_email: bool = False
     # Grey-zone candidates: (contact id, probability, levels) to queue for review.
     review: list[tuple[int, float, list[int]]] = field(default_factory=list)
+    # The lead as the matcher saw it, and its blocking keys when it was looked up fuzzily: a
+    # new contact made of exactly this lead is indexed under the same keys.
+    person: Person | None = None
+    keys: list[str] | None = None
 
 
 def person_from_lead(lead) -> Person:
@@ -56,7 +60,7 @@ class FuzzyMatcher:
 
     def match_leads(self, leads: Sequence) -> list[LeadMatch]:
         people = [person_from_lead(lead) for lead in leads]
-        results = [LeadMatch() for _ in leads]
+        results = [LeadMatch(person=person) for person in people]
         # Position → id of the contact the lead is; read whole in one query at the end.
         chosen: dict[int, int] = {}
         self._match_exact(leads, people, results, chosen)
@@ -120,6 +124,8 @@ class FuzzyMatcher:
 
     def _match_fuzzy(self, people: list[Person], results: list[LeadMatch], positions: list[int], chosen: dict[int, int]) -> None:
         keys_per_lead = [blocking_keys(person) for person in people]
+        for result, keys in zip(results, keys_per_lead):
+            result.keys = keys
         wanted = {key for keys in keys_per_lead for key in keys}
         if not wanted:
             return

@@ -60,12 +60,17 @@ log = logging.getLogger(__name__)
 
 
 def match_keys_refresh(
-    *, contact_ids: Iterable[int], people: Mapping[int, Person] | None = None, created: Iterable[int] = ()
+    *,
+    contact_ids: Iterable[int],
+    people: Mapping[int, Person] | None = None,
+    keys: Mapping[int, Sequence[str]] | None = None,
+    created: Iterable[int] = (),
 ) -> None:
     """Recompute the blocking keys of these contacts (removed ones lose theirs).
 
     ``people`` are contacts as the caller already has them, exactly as stored (capture has just
     written them): their keys are computed from those, and only the other contacts are read.
+    ``keys`` are the blocking keys of such contacts when the caller has computed them already.
     ``created`` are contacts inserted in this transaction with ids never used before: they
     have no keys yet, so there is nothing of theirs to delete.
     Plain SQL: capture runs this for every batch, and model instances per key cost more than
@@ -74,9 +79,10 @@ def match_keys_refresh(
     ids = sorted(set(contact_ids))
     if not ids:
         return
+    computed = keys or {}
     given = people or {}
-    found = {cid: given[cid] for cid in ids if cid in given}
-    found.update(people_by_id([cid for cid in ids if cid not in given]))
+    found = {cid: given[cid] for cid in ids if cid in given and cid not in computed}
+    found.update(people_by_id([cid for cid in ids if cid not in given and cid not in computed]))
     fresh = set(created)
     known = [cid for cid in ids if cid not in fresh]
     quote = connection.ops.quote_name
@@ -93,7 +99,10 @@ def match_keys_refresh(
     rows_insert(
         model=MatchKey,
         columns=("contact_id", "key"),
-        rows=[(cid, key) for cid, person in found.items() for key in blocking_keys(person)],
+        rows=[
+            *((cid, key) for cid in ids if cid in computed for key in computed[cid]),
+            *((cid, key) for cid, person in found.items() for key in blocking_keys(person)),
+        ],
     )
 
 
@@ -395,12 +404,13 @@ def capture_followup(
     contact_ids: Iterable[int],
     review: Sequence[tuple[int, int, float, list[int]]],
     people: Mapping[int, Person] | None = None,
+    keys: Mapping[int, Sequence[str]] | None = None,
     created: Iterable[int] = (),
 ) -> None:
-    """After a capture batch: index the contacts it touched (``people``: those it knows as
-    stored, ``created``: those it has just inserted, see match_keys_refresh) and queue its
-    grey-zone pairs."""
-    match_keys_refresh(contact_ids=contact_ids, people=people, created=created)
+    """After a capture batch: index the contacts it touched (``people`` and ``keys``: those it
+    knows as stored, ``created``: those it has just inserted, see match_keys_refresh) and queue
+    its grey-zone pairs."""
+    match_keys_refresh(contact_ids=contact_ids, people=people, keys=keys, created=created)
     if review:
         suggestions_record(pairs=review, source=SuggestionSource.CAPTURE)
 

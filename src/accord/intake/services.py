@@ -37,6 +37,7 @@ from accord.handoff.services import handoffs_open_for
 from accord.intake.bulk_insert import checkpoints_spaced, rows_insert, rows_update
 from accord.intake.leads import LeadInput
 from accord.dedup.keys import Person
+from accord.dedup.matching import LeadMatch
 from accord.dedup.queries import PERSON_COLUMNS
 from accord.dedup.services import capture_followup, scan_request
 from accord.intake.matching import get_matcher
@@ -48,6 +49,8 @@ _ACCOUNT_FILLABLE = ("industry", "employee_count", "annual_revenue", "country")
 _KEYED_FIELDS = frozenset(
     "account_id" if name.startswith("account__") else name for name in PERSON_COLUMNS if name != "id"
 )
+# Those of them read from the contact's own values (the account is compared by itself).
+_PERSON_FIELDS = _KEYED_FIELDS - {"account_id"}
 
 
 def _insert_columns(model) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -75,32 +78,39 @@ _ACCOUNT_COLUMNS, _ACCOUNT_DEFAULTS = _insert_columns(Account)
 class _NewContact:
     """A contact this batch creates: its values until it is written, then its id."""
 
-    __slots__ = ("values", "pk", "account", "_instance")
+    __slots__ = ("values", "pk", "account", "_instance", "_matched")
 
-    def __init__(self, values: dict[str, Any]):
+    def __init__(self, values: dict[str, Any], *, lead: LeadInput, match: LeadMatch):
         self.values = values
         self.pk: int | None = None
         self.account: Account | None = None
         self._instance: Contact | None = None
+        # The lead it is made of as the matcher saw it, until another lead changes a field.
+        self._matched: tuple[LeadInput, Person | None, list[str] | None] | None = (lead, match.person, match.keys)
 
     def get(self, name: str) -> Any:
         return self.values.get(name, _CONTACT_DEFAULTS.get(name))
 
     def set(self, name: str, value: Any) -> None:
+        if name in _PERSON_FIELDS:
+            self._matched = None
         self.values[name] = value
 
     def row(self) -> tuple:
         return _contact_row({**_CONTACT_DEFAULTS, **self.values})
 
-    def person(self) -> Person:
-        """The contact as duplicate detection sees it, as it was written (account included)."""
+    def person(self) -> tuple[Person, list[str] | None]:
+        """The contact as duplicate detection sees it, as it was written (account included), and
+        its blocking keys when the matcher made them from the very same values."""
         values, account = self.values, self.account
-        return Person.from_contact_values(
-            values,
-            email=values.get("email", ""),
-            company=account.name if account is not None else "",
-            domain=account.domain if account is not None else "",
-        )
+        email = values.get("email", "")
+        company = account.name if account is not None else ""
+        domain = account.domain if account is not None else ""
+        if self._matched is not None:
+            lead, person, keys = self._matched
+            if person is not None and lead.email == email and lead.company_name == company and lead.company_domain == domain:
+                return person, keys
+        return Person.from_contact_values(values, email=email, company=company, domain=domain), None
 
     def instance(self) -> Contact:
         if self._instance is None:
@@ -295,7 +305,9 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
         if record is None:
             stage = lead.lifecycle_stage or Stage.LEAD
             record = _NewContact(
-                {**values, "lifecycle_stage": stage, "stage_changed_at": moment, "created_at": moment, "updated_at": moment}
+                {**values, "lifecycle_stage": stage, "stage_changed_at": moment, "created_at": moment, "updated_at": moment},
+                lead=lead,
+                match=match,
             )
             new_records.append(record)
             outcome.created = True
@@ -377,6 +389,16 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
     for outcome, pk in zip(touchpoints, touchpoint_ids, strict=True):
         outcome._touchpoint_id = pk
     _add_interests(live, actor_id=actor_id, moment=moment)
+    # New contacts are indexed from the values just written (under the keys the matcher made of
+    # them when those are the same values); only known ones are read back.
+    new_people: dict[int, Person] = {}
+    new_keys: dict[int, list[str]] = {}
+    for record in new_records:
+        person, person_keys = record.person()
+        if person_keys is None:
+            new_people[record.pk] = person
+        else:
+            new_keys[record.pk] = person_keys
     capture_followup(
         # A known contact's match keys change only with the fields they are made of: one that
         # only gained a touchpoint (every row of a file imported again) keeps its keys.
@@ -385,8 +407,8 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
             for key, record in records.items()
             if isinstance(record, _NewContact) or not changed[key].isdisjoint(_KEYED_FIELDS)
         },
-        # New contacts are indexed from the values just written; only known ones are read back.
-        people={record.pk: record.person() for record in new_records},
+        people=new_people,
+        keys=new_keys,
         created=[record.pk for record in new_records],
         review=[(records[key].pk, contact_id, probability, levels) for key, contact_id, probability, levels in review],
     )
