@@ -83,7 +83,7 @@ class _NewContact:
     def __init__(self, values: dict[str, Any], *, lead: LeadInput, match: LeadMatch):
         self.values = values
         self.pk: int | None = None
-        self.account: Account | None = None
+        self.account: _AccountRow | None = None
         self._instance: Contact | None = None
         # The lead it is made of as the matcher saw it, until another lead changes a field.
         self._matched: tuple[LeadInput, Person | None, list[str] | None] | None = (lead, match.person, match.keys)
@@ -474,9 +474,20 @@ def _resolve_campaigns(outcomes: list[CaptureOutcome]) -> dict[int, Campaign]:
     return resolved
 
 
+class _AccountRow:
+    """An account as this step reads and fills it (a model instance per row costs more than the lookup)."""
+
+    __slots__ = ("pk", "name", "domain", *_ACCOUNT_FILLABLE)
+
+    def __init__(self, pk: int | None, name: str, domain: str, *fillable: Any):
+        self.pk, self.name, self.domain = pk, name, domain
+        for field_name, value in zip(_ACCOUNT_FILLABLE, fillable, strict=True):
+            setattr(self, field_name, value)
+
+
 def _resolve_accounts(
     live: list[CaptureOutcome], existing: dict[str, Contact], keys: dict[int, str], moment
-) -> dict[int, Account]:
+) -> dict[int, _AccountRow]:
     """The account for each lead whose contact has none yet: found by domain, else by name."""
     wanting = [
         o
@@ -488,20 +499,24 @@ def _resolve_accounts(
         return {}
     domains = {o.lead.company_domain for o in wanting if o.lead.company_domain}
     names = {o.lead.company_name.lower() for o in wanting if not o.lead.company_domain and o.lead.company_name}
-    # Only what this step reads or fills: converting every date of every account found costs more
-    # than finding it. "Not empty" repeats the condition of the partial unique index on domain,
-    # so that the database searches that index instead of reading every account (neither SQLite
-    # nor PostgreSQL infers it from a long IN list).
-    found = Account.objects.only("id", "name", "domain", *_ACCOUNT_FILLABLE)
-    by_domain = {a.domain: a for a in found.filter(domain__in=domains).exclude(domain="").order_by()} if domains else {}
-    by_name: dict[str, Account] = {}
+    # Only what this step reads or fills, as plain rows. "Not empty" repeats the condition of the
+    # partial unique index on domain, so that the database searches that index instead of reading
+    # every account (neither SQLite nor PostgreSQL infers it from a long IN list).
+    read = ("id", "name", "domain", *_ACCOUNT_FILLABLE)
+    by_domain: dict[str, _AccountRow] = {}
+    if domains:
+        found = Account.objects.filter(domain__in=domains).exclude(domain="").order_by().values_list(*read)
+        by_domain = {row[2]: _AccountRow(*row) for row in found}
+    by_name: dict[str, _AccountRow] = {}
     if names:
-        for account in Account.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=names).order_by("id"):
-            by_name.setdefault(account.name_lower, account)
+        found = Account.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=names).order_by("id")
+        for name_lower, *row in found.values_list("name_lower", *read):
+            if name_lower not in by_name:
+                by_name[name_lower] = _AccountRow(*row)
 
-    created: list[Account] = []
+    created: list[_AccountRow] = []
     touched: dict[int, set[str]] = {}
-    resolved: dict[int, Account] = {}
+    resolved: dict[int, _AccountRow] = {}
     for outcome in wanting:
         lead = outcome.lead
         if lead.company_domain:
@@ -510,7 +525,8 @@ def _resolve_accounts(
             account = by_name.get(lead.company_name.lower())
         if account is None:
             name = lead.company_name or lead.company_domain
-            account = Account(name=name, domain=lead.company_domain, created_at=moment, updated_at=moment, **lead.company)
+            company = lead.company
+            account = _AccountRow(None, name, lead.company_domain, *(company.get(f, _ACCOUNT_DEFAULTS[f]) for f in _ACCOUNT_FILLABLE))
             created.append(account)
             if lead.company_domain:
                 by_domain[lead.company_domain] = account
@@ -523,21 +539,28 @@ def _resolve_accounts(
                     if account.pk:
                         touched.setdefault(account.pk, set()).add(name)
         resolved[id(outcome)] = account
+    new_values = {**_ACCOUNT_DEFAULTS, "created_at": moment, "updated_at": moment}
     ids = rows_insert(
         model=Account,
         columns=_ACCOUNT_COLUMNS,
-        rows=[tuple(getattr(account, name) for name in _ACCOUNT_COLUMNS) for account in created],
+        rows=[
+            tuple(getattr(account, name) if name in _AccountRow.__slots__ else new_values[name] for name in _ACCOUNT_COLUMNS)
+            for account in created
+        ],
         returning_ids=True,
     )
     for account, pk in zip(created, ids, strict=True):
         account.pk = pk
-        account._state.adding = False
     if touched:
-        fields = sorted(set().union(*touched.values()))
-        updated = {a.pk: a for a in [*by_domain.values(), *by_name.values()] if a.pk in touched}
-        for account in updated.values():
-            account.updated_at = moment
-        Account.objects.bulk_update(list(updated.values()), [*fields, "updated_at"])
+        # One prepared UPDATE per set of filled fields (see _save_changed_contacts).
+        accounts = {a.pk: a for a in [*by_domain.values(), *by_name.values()] if a.pk in touched}
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        for pk, filled in touched.items():
+            names = (*sorted(filled), "updated_at")
+            account = accounts[pk]
+            groups.setdefault(names, []).append((*(getattr(account, n) for n in names[:-1]), moment, pk))
+        for names, rows in groups.items():
+            rows_update(model=Account, columns=names, rows=rows)
     return resolved
 
 
