@@ -161,14 +161,17 @@ class FuzzyMatcher:
         # Two people writing from their own work addresses who share nothing but names and a
         # town are namesakes as far as anyone can tell: not worth a reviewer's time either.
         worth_review = (~two_work_addresses | agrees_beyond_names_and_place(levels)) & ~two_people
+        updates = (probabilities >= self.update_at) & may_update
+        reviews = (probabilities >= self.review_at) & ~updates & worth_review
         best: dict[int, tuple[float, int]] = {}
-        for k in range(len(ia)):
+        # Only the pairs that update or go to review, in pair order (most pairs are neither).
+        for k in np.flatnonzero(updates | reviews).tolist():
             position, probability = int(ia[k]), float(probabilities[k])
             contact_id = order[int(ib[k]) - len(people)]
-            updates = probability >= self.update_at and bool(may_update[k])
-            if updates and probability > best.get(position, (0.0, 0))[0]:
-                best[position] = (probability, contact_id)
-            if probability >= self.review_at and not updates and worth_review[k]:
+            if updates[k]:
+                if probability > best.get(position, (0.0, 0))[0]:
+                    best[position] = (probability, contact_id)
+            else:
                 results[position].review.append((contact_id, probability, levels[k].tolist()))
         for position, (probability, contact_id) in best.items():
             chosen[positions[position]] = contact_id
