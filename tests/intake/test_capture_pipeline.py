@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import phonenumbers
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from accord.campaigns.models import Campaign, Touchpoint
 from accord.core.clock import now
@@ -223,3 +223,18 @@ def test_bulk_insert_returns_the_id_of_each_row_in_order():
         )
     assert len(set(ids)) == 2500
     assert dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) == dict(zip(ids, names))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_capture_on_sqlite_gives_the_connection_its_own_settings_back():
+    if connection.vendor != "sqlite":
+        pytest.skip("the checkpoint and page-cache settings are SQLite's")
+
+    def settings():
+        with connection.cursor() as cursor:
+            return [cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in ("wal_autocheckpoint", "cache_size")]
+
+    before = settings()
+    summary = leads_capture_bulk(leads=[(i, lead(email=f"p{i}@corp.com")) for i in range(30)], batch_size=10)
+    assert summary.created == 30
+    assert settings() == before
