@@ -201,17 +201,17 @@ def candidates_by_keys(*, keys: Sequence[str], max_per_key: int) -> tuple[dict[s
                 # The keys as one array parameter, and each key's members and contact looked up
                 # through the indexes per key (OFFSET 0 keeps PostgreSQL from flattening the
                 # lateral subqueries into hash joins over whole tables, which it picks while a
-                # bulk import has left the table statistics behind).
+                # bulk import has left the table statistics behind). One look into the key index
+                # per key: at most one member past the limit is read, and counted as it is read.
                 cursor.execute(
                     f"SELECT m.{key}, {columns}, a.{quote('name')}, a.{quote('domain')} "
                     f"FROM unnest(%s::text[]) AS w (k) "
-                    f"CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM (SELECT 1 FROM {key_table} s "
-                    f"WHERE s.{key} = w.k LIMIT %s) capped) size "
-                    f"CROSS JOIN LATERAL (SELECT s.{key}, s.{quote('id')}, s.contact_id FROM {key_table} s "
-                    f"WHERE s.{key} = w.k OFFSET 0) m "
+                    f"CROSS JOIN LATERAL (SELECT capped.*, COUNT(*) OVER () AS n FROM "
+                    f"(SELECT s.{key}, s.{quote('id')}, s.contact_id FROM {key_table} s "
+                    f"WHERE s.{key} = w.k LIMIT %s) capped) m "
                     f"CROSS JOIN LATERAL (SELECT * FROM {quote(contact.db_table)} s WHERE s.{quote('id')} = m.contact_id OFFSET 0) c "
                     f"LEFT JOIN {quote(account.db_table)} a ON a.{quote('id')} = c.{quote('account_id')} "
-                    f"WHERE size.n <= %s ORDER BY m.{key}, m.{quote('id')}",
+                    f"WHERE m.n <= %s ORDER BY m.{key}, m.{quote('id')}",
                     [wanted, max_per_key + 1, max_per_key],
                 )
                 found = cursor.fetchall()
