@@ -130,15 +130,37 @@ def contact_keys_by_values(*, emails: Iterable[str], phones: Iterable[str], exte
     The contacts finally chosen are read whole afterwards (``contacts_by_ids``).
     """
     quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in ("id", *StoredKeys._fields[1:]))
+    table = quote(Contact._meta.db_table)
+    if connection.vendor == "postgresql":
+        # Each value looked up through its column's index (one array parameter per column; OFFSET
+        # 0 keeps PostgreSQL from turning the lookups into a scan of the whole table, which it
+        # picks while a bulk import has left the table statistics behind).
+        lookups, params = [], []
+        for column, values in (("email", emails), ("phone", phones), ("external_id", external_ids)):
+            values = sorted(set(values))
+            if values:
+                also = f" AND NOT (s.{quote(column)} = '')" if column == "email" else ""
+                lookups.append(
+                    f"SELECT f.{quote('id')} FROM unnest(%s::text[]) AS w (v) CROSS JOIN LATERAL "
+                    f"(SELECT s.{quote('id')} FROM {table} s WHERE s.{quote(column)} = w.v{also} OFFSET 0) f"
+                )
+                params.append(values)
+        if not lookups:
+            return []
+        sql = (
+            f"SELECT c.* FROM ({' UNION '.join(lookups)}) ids CROSS JOIN LATERAL "
+            f"(SELECT {names} FROM {table} s WHERE s.{quote('id')} = ids.{quote('id')} OFFSET 0) c "
+            f"ORDER BY c.{quote('id')} LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, limit])
+            return [StoredKeys(*row) for row in cursor.fetchall()]
     conditions, params = [], []
     for column, values in (("email", emails), ("phone", phones), ("external_id", external_ids)):
         values = sorted(set(values))
         if values:
-            if connection.vendor == "postgresql":  # one array parameter: nothing to parse per value
-                condition = f"{quote(column)} = ANY(%s)"
-                values = [values]
-            else:
-                condition = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
+            condition = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
             if column == "email":
                 # Spelled as the unique index's own condition, so SQLite may use that partial
                 # index (it proves the implication only from an identical term); otherwise
@@ -148,8 +170,7 @@ def contact_keys_by_values(*, emails: Iterable[str], phones: Iterable[str], exte
             params.extend(values)
     if not conditions:
         return []
-    names = ", ".join(quote(name) for name in ("id", *StoredKeys._fields[1:]))
-    sql = f"SELECT {names} FROM {quote(Contact._meta.db_table)} WHERE {' OR '.join(conditions)} ORDER BY {quote('id')} LIMIT %s"
+    sql = f"SELECT {names} FROM {table} WHERE {' OR '.join(conditions)} ORDER BY {quote('id')} LIMIT %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [StoredKeys(*row) for row in cursor.fetchall()]
