@@ -24,7 +24,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import NOT_PROVIDED
-from django.db.models.functions import Lower
 
 from accord.campaigns.channels import infer_channel
 from accord.campaigns.models import Campaign, Touchpoint
@@ -36,6 +35,7 @@ from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
 from accord.intake.bulk_insert import checkpoints_spaced, rows_insert, rows_update
 from accord.intake.leads import LeadInput
+from accord.intake.queries import accounts_by_domain, accounts_by_lower_name, touchpoint_keys_recorded
 from accord.dedup.keys import Person
 from accord.dedup.matching import LeadMatch
 from accord.dedup.queries import PERSON_COLUMNS
@@ -499,20 +499,13 @@ def _resolve_accounts(
         return {}
     domains = {o.lead.company_domain for o in wanting if o.lead.company_domain}
     names = {o.lead.company_name.lower() for o in wanting if not o.lead.company_domain and o.lead.company_name}
-    # Only what this step reads or fills, as plain rows. "Not empty" repeats the condition of the
-    # partial unique index on domain, so that the database searches that index instead of reading
-    # every account (neither SQLite nor PostgreSQL infers it from a long IN list).
+    # Only what this step reads or fills, as plain rows.
     read = ("id", "name", "domain", *_ACCOUNT_FILLABLE)
-    by_domain: dict[str, _AccountRow] = {}
-    if domains:
-        found = Account.objects.filter(domain__in=domains).exclude(domain="").order_by().values_list(*read)
-        by_domain = {row[2]: _AccountRow(*row) for row in found}
+    by_domain = {row[2]: _AccountRow(*row) for row in accounts_by_domain(domains=domains, columns=read)}
     by_name: dict[str, _AccountRow] = {}
-    if names:
-        found = Account.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=names).order_by("id")
-        for name_lower, *row in found.values_list("name_lower", *read):
-            if name_lower not in by_name:
-                by_name[name_lower] = _AccountRow(*row)
+    for name_lower, *row in accounts_by_lower_name(names=names, columns=read):
+        if name_lower not in by_name:
+            by_name[name_lower] = _AccountRow(*row)
 
     created: list[_AccountRow] = []
     touched: dict[int, set[str]] = {}
@@ -566,13 +559,7 @@ def _resolve_accounts(
 
 def _build_touchpoints(live: list[CaptureOutcome], campaigns: dict[int, Campaign], *, actor_id, actor_team, moment) -> list[CaptureOutcome]:
     """The touchpoint values of each lead that records one; returns those leads' outcomes."""
-    keys = {o.lead.dedupe_key for o in live if o.lead.dedupe_key}
-    # "Not empty" lets the database use the partial unique index on dedupe_key (see _resolve_accounts).
-    seen = (
-        set(Touchpoint.objects.filter(dedupe_key__in=keys).exclude(dedupe_key="").order_by().values_list("dedupe_key", flat=True))
-        if keys
-        else set()
-    )
+    seen = touchpoint_keys_recorded(keys={o.lead.dedupe_key for o in live if o.lead.dedupe_key})
     default_team = actor_team or Team.MARKETING
     recording = []
     for outcome in live:
