@@ -181,7 +181,10 @@ def parse_datetime_value(raw: Any, *, field_name: str) -> datetime | None:
 
 
 def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_email: bool = True) -> LeadInput:
-    """Validate and normalize one lead; ValidationFailed names every bad field at once."""
+    """Validate and normalize one lead; ValidationFailed names every bad field at once.
+
+    A field the lead does not carry is not looked at (an import runs this for every row, and
+    most rows carry a few of the many fields)."""
     errors: dict[str, str] = {}
 
     def text(name: str, max_length: int) -> str:
@@ -216,9 +219,10 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
     if email:
         contact["email"] = email
     for name, max_length in CONTACT_TEXT_FIELDS.items():
-        value = text(name, max_length)
-        if value:
-            contact[name] = value
+        if name in data:  # most leads carry few of them: the absent ones cost nothing
+            value = text(name, max_length)
+            if value:
+                contact[name] = value
     try:
         phone = phone_e164(_as_text(data.get("phone")), default_region)
         if phone:
@@ -226,20 +230,20 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
     except InvalidValue as problem:
         errors["phone"] = str(problem)
 
-    seniority = text("seniority", 16).lower().replace("-", "_").replace(" ", "_")
+    seniority = (text("seniority", 16) if "seniority" in data else "").lower().replace("-", "_").replace(" ", "_")
     if seniority:
         if seniority not in _SENIORITIES:
             errors["seniority"] = f"must be one of {', '.join(v for v in Seniority.values if v)}"
         else:
             contact["seniority"] = seniority
-    country = text("country", 2).upper()
+    country = (text("country", 2) if "country" in data else "").upper()
     if country:
         if not _COUNTRY.match(country):
             errors["country"] = "must be a two-letter ISO country code such as DE or US"
         else:
             contact["country"] = country
     try:
-        birth_date = parse_date(data.get("birth_date"), field="birth_date")
+        birth_date = parse_date(data.get("birth_date"), field="birth_date") if "birth_date" in data else None
         if birth_date is not None:
             if not date(1900, 1, 1) <= birth_date <= date.today():
                 errors["birth_date"] = "must be between 1900-01-01 and today"
@@ -248,22 +252,22 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
     except ValidationFailed as problem:
         errors.update(problem.errors)
 
-    stage = text("lifecycle_stage", 16).lower()
+    stage = (text("lifecycle_stage", 16) if "lifecycle_stage" in data else "").lower()
     if stage and stage not in _STAGES:
         errors["lifecycle_stage"] = f"'{stage}' is not a lifecycle stage; use one of {', '.join(Stage.values)}"
 
-    interests = _parse_interests(data.get("interests"), errors)
+    interests = _parse_interests(data.get("interests"), errors) if "interests" in data else ()
 
-    company_name = text("company", 200)
+    company_name = text("company", 200) if "company" in data else ""
     company_domain = ""
     try:
-        company_domain = normalize_domain(_as_text(data.get("company_domain")))
+        company_domain = normalize_domain(_as_text(data.get("company_domain"))) if "company_domain" in data else ""
     except InvalidValue as problem:
         errors["company_domain"] = str(problem)
     if not company_domain and email:
         company_domain = company_domain_from_email(email)
     company: dict[str, Any] = {}
-    industry = text("industry", 100)
+    industry = text("industry", 100) if "industry" in data else ""
     if industry:
         company["industry"] = industry
     employees = data.get("employee_count")
@@ -276,7 +280,7 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
         except ValueError:
             errors["employee_count"] = f"'{employees}' is not a whole number between 0 and 10,000,000"
     try:
-        revenue = parse_money(data.get("annual_revenue"), field="annual_revenue")
+        revenue = parse_money(data.get("annual_revenue"), field="annual_revenue") if "annual_revenue" in data else None
         if revenue is not None:
             company["annual_revenue"] = revenue
     except ValidationFailed as problem:
@@ -284,11 +288,11 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
     if country and "country" not in errors:
         company["country"] = country
 
-    kind = text("kind", 24).lower() or TouchpointKind.FORM_SUBMISSION
+    kind = (text("kind", 24) if "kind" in data else "").lower() or TouchpointKind.FORM_SUBMISSION
     if kind not in _KINDS:
         errors["kind"] = f"'{kind}' is not a touchpoint kind; use one of {', '.join(TouchpointKind.values)}"
     try:
-        occurred_at = parse_datetime_value(data.get("occurred_at"), field_name="occurred_at")
+        occurred_at = parse_datetime_value(data.get("occurred_at"), field_name="occurred_at") if "occurred_at" in data else None
     except ValidationFailed as problem:
         errors.update(problem.errors)
         occurred_at = None
@@ -304,7 +308,7 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
             errors["campaign_id"] = f"'{campaign_id}' is not a campaign id"
             campaign_id = None
 
-    url = text("landing_url", 2000)
+    url = text("landing_url", 2000) if "landing_url" in data else ""
     url_utm: dict[str, str] = {}
     if url:
         parts = urlsplit(url)
@@ -315,17 +319,17 @@ def lead_from_mapping(data: Mapping[str, Any], *, default_region: str, require_e
             url_utm = {key: values[-1].strip().lower() for key, values in query.items() if key.startswith("utm_")}
     utm = {}
     for name in ("utm_source", "utm_medium", "utm_campaign"):
-        utm[name] = (text(name, 100).lower() or url_utm.get(name, ""))[:100]
+        utm[name] = ((text(name, 100) if name in data else "").lower() or url_utm.get(name, ""))[:100]
 
-    channel = text("channel", 32).lower()
+    channel = (text("channel", 32) if "channel" in data else "").lower()
     if channel and channel not in _CHANNELS:
         errors["channel"] = f"'{channel}' is not a channel; use one of {', '.join(Channel.values)}"
-    team = text("team", 16).lower()
+    team = (text("team", 16) if "team" in data else "").lower()
     if team and team not in _TEAMS:
         errors["team"] = "must be marketing or sales"
 
-    subject = text("subject", 300)
-    note = _as_text(data.get("note")).strip()
+    subject = text("subject", 300) if "subject" in data else ""
+    note = _as_text(data.get("note")).strip() if "note" in data else ""
     if len(note) > 10_000:
         errors["note"] = "is longer than 10,000 characters"
 

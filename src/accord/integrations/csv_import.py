@@ -162,7 +162,7 @@ class CsvFile:
         for values in reader:
             line = last_line + 1
             last_line = reader.line_num
-            if not any(value.strip() for value in values):
+            if not "".join(values).strip():  # blank: no value has anything but spaces
                 continue
             yield line, values
 
