@@ -238,3 +238,20 @@ def test_a_bulk_capture_on_sqlite_gives_the_connection_its_own_settings_back():
     summary = leads_capture_bulk(leads=[(i, lead(email=f"p{i}@corp.com")) for i in range(30)], batch_size=10)
     assert summary.created == 30
     assert settings() == before
+
+
+def test_a_bulk_capture_turns_the_cycle_collector_back_on_even_when_a_batch_fails():
+    import gc
+
+    assert gc.isenabled()
+    leads_capture_bulk(leads=[(i, lead(email=f"q{i}@corp.com")) for i in range(30)], batch_size=10)
+    assert gc.isenabled()
+
+    def failing():
+        yield 0, lead(email="r0@corp.com")
+        raise RuntimeError("the file went away")
+
+    with pytest.raises(RuntimeError):
+        leads_capture_bulk(leads=failing(), batch_size=1)
+    assert gc.isenabled()
+    assert Contact.objects.filter(email="r0@corp.com").exists()

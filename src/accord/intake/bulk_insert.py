@@ -10,7 +10,8 @@ stored is exactly what the ORM would store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -237,3 +238,23 @@ def checkpoints_spaced(
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
             cursor.execute(f"PRAGMA cache_size={int(cache_before)}")
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+@contextmanager
+def collected_between_batches() -> Iterator[Callable[[], None]]:
+    """Pause Python's automatic cycle collection while a bulk write runs; the caller collects the
+    young objects after each batch with the function this yields.
+
+    A batch creates and drops hundreds of thousands of objects (rows, leads, values), and the
+    automatic collector, triggered by that churn, kept walking every long-lived object of the
+    process (caches, models, modules) again: seconds for 100,000 rows. Collecting the two young
+    generations once per batch frees the same cycles, a batch later at most.
+    """
+    if not gc.isenabled():
+        yield lambda: None
+        return
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        gc.enable()

@@ -33,7 +33,7 @@ from accord.core.models import Team
 from accord.crm.lifecycle import MoveRefused, Stage, check_move, is_forward
 from accord.crm.models import Account, Contact, ContactInterest, StageChange
 from accord.handoff.services import handoffs_open_for
-from accord.intake.bulk_insert import checkpoints_spaced, rows_insert, rows_update
+from accord.intake.bulk_insert import checkpoints_spaced, collected_between_batches, rows_insert, rows_update
 from accord.intake.leads import LeadInput
 from accord.intake.queries import accounts_by_domain, accounts_by_lower_name, touchpoint_keys_recorded
 from accord.dedup.keys import Person
@@ -223,11 +223,12 @@ def leads_capture_bulk(
             on_batch(len(batch))
         batch.clear()
 
-    with checkpoints_spaced():
+    with checkpoints_spaced(), collected_between_batches() as collect:
         for item in leads:
             batch.append(item)
             if len(batch) >= batch_size:
                 flush()
+                collect()
         if batch:
             flush()
     if summary.created:
