@@ -71,15 +71,20 @@ def _prepared_rows(rows: Sequence[Sequence[Any]], fields, connection) -> Sequenc
     """The rows with each value of ``fields`` (the first columns) as the database takes it;
     columns that need no conversion, and any after ``fields``, are left as they are."""
     positions = [(index, adapt) for index, adapt in enumerate(_preparers(fields, connection)) if adapt is not None]
-    if not positions:
+    if not positions or not rows:
         return rows
-    prepared = []
-    for row in rows:
-        values = list(row)
-        for index, adapt in positions:
-            values[index] = adapt(values[index])
-        prepared.append(values)
-    return prepared
+    # Column by column: a column's distinct values (a batch stamps most rows with the same
+    # moment) are prepared once each and looked up for the rest, without a Python loop per row.
+    columns = list(zip(*rows))
+    for index, adapt in positions:
+        column = columns[index]
+        try:
+            prepared = {value: adapt(value) for value in set(column)}
+        except TypeError:  # unhashable values (JSON objects): each prepared on its own
+            columns[index] = list(map(adapt, column))
+        else:
+            columns[index] = list(map(prepared.__getitem__, column))
+    return list(zip(*columns))
 
 
 def rows_insert(

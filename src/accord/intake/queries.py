@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from django.db import connection
+from django.db.models import DecimalField
 from django.db.models.functions import Lower
 
 from accord.campaigns.models import Touchpoint
@@ -46,8 +47,16 @@ def touchpoint_keys_recorded(*, keys: Collection[str]) -> set[str]:
             table=Touchpoint._meta.db_table, match="s.dedupe_key", values=keys, select=["s.dedupe_key"], partial=True
         )
         return {row[0] for row in found}
-    # "Not empty" lets the database use the partial unique index on dedupe_key.
-    return set(Touchpoint.objects.filter(dedupe_key__in=keys).exclude(dedupe_key="").order_by().values_list("dedupe_key", flat=True))
+    # Plain SQL (the ORM prepared each of the batch's keys on its own); "not empty" lets the
+    # database use the partial unique index on dedupe_key.
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT dedupe_key FROM {quote(Touchpoint._meta.db_table)} "
+            f"WHERE dedupe_key IN ({', '.join(['%s'] * len(keys))}) AND NOT (dedupe_key = '')",
+            sorted(keys),
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def accounts_by_domain(*, domains: Collection[str], columns: Sequence[str]) -> list[tuple]:
@@ -61,10 +70,31 @@ def accounts_by_domain(*, domains: Collection[str], columns: Sequence[str]) -> l
             table=Account._meta.db_table, match="s.domain", values=domains, select=[f"s.{quote(c)}" for c in columns],
             partial=True,
         )
-    # "Not empty" repeats the condition of the partial unique index on domain, so that the
-    # database searches that index instead of reading every account (neither SQLite nor
-    # PostgreSQL infers it from a long IN list).
-    return list(Account.objects.filter(domain__in=domains).exclude(domain="").order_by().values_list(*columns))
+    # Plain SQL, as above. "Not empty" repeats the condition of the partial unique index on
+    # domain, so that the database searches that index instead of reading every account (SQLite
+    # does not infer it from a long IN list).
+    quote = connection.ops.quote_name
+    decimal = {name for name in columns if isinstance(Account._meta.get_field(name), DecimalField)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(quote(name) for name in columns)} FROM {quote(Account._meta.db_table)} "
+            f"WHERE domain IN ({', '.join(['%s'] * len(domains))}) AND NOT (domain = '')",
+            sorted(domains),
+        )
+        rows = cursor.fetchall()
+    if not decimal:
+        return rows
+    # As the ORM reads them: SQLite returns decimals as floats.
+    at = [index for index, name in enumerate(columns) if name in decimal]
+    convert = [Account._meta.get_field(columns[index]).to_python for index in at]
+    out = []
+    for row in rows:
+        row = list(row)
+        for index, to_python in zip(at, convert):
+            if row[index] is not None:
+                row[index] = to_python(row[index])
+        out.append(tuple(row))
+    return out
 
 
 def accounts_by_lower_name(*, names: Collection[str], columns: Sequence[str]) -> list[tuple]:
