@@ -12,6 +12,7 @@ team's own decisions then pull both towards what people decided.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -180,8 +181,12 @@ def _distinct_pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarr
     return scores if inverse is None else scores[inverse]
 
 
+_NOT_A_LETTER = re.compile(r"[^a-z]+")
+
+
 def _letters(value: str) -> str:
-    return "".join(ch for ch in value if "a" <= ch <= "z")
+    """Only the letters a–z (capture runs this over every candidate's mailbox)."""
+    return _NOT_A_LETTER.sub("", value)
 
 
 def _mailbox(email: str) -> str:
@@ -411,14 +416,12 @@ def surely_duplicates(levels: np.ndarray) -> np.ndarray:
     return names & identifier
 
 
-def worth_review(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, levels: np.ndarray) -> np.ndarray:
+def worth_review(levels: np.ndarray, *, two_people: np.ndarray, two_work_addresses: np.ndarray) -> np.ndarray:
     """Pairs worth a reviewer's time, however probable the model finds them: the names do not
     say two people (``names_contradict``), and two people writing from their own work
-    addresses share more than names and a town. Capture and the whole-base scan queue only
-    these: estimated on a base with few duplicates, the model can mistake "colleagues at one
-    company in one town" for the matching class."""
-    two_work_addresses = update_needs_review(cols, ia, ib, levels)
-    return (~two_work_addresses | agrees_beyond_names_and_place(levels)) & ~names_contradict(cols, ia, ib, levels)
+    addresses (``update_needs_review``) share more than names and a town. Capture and the
+    whole-base scan queue only these."""
+    return (~two_work_addresses | agrees_beyond_names_and_place(levels)) & ~two_people
 
 
 # --------------------------------------------------------------------------- the model

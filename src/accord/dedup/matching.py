@@ -16,11 +16,11 @@ from rapidfuzz.distance import JaroWinkler
 from accord.crm.models import Contact
 from accord.dedup.engine import (
     FIELD_NAMES,
-    agrees_beyond_names_and_place,
     columns_of,
     compare,
     names_contradict,
     update_needs_review,
+    worth_review,
 )
 from accord.dedup.keys import Person, blocking_keys, clean_email, clean_identifier, clean_phone, clean_text
 from accord.dedup.queries import StoredKeys, candidates_by_keys, contact_keys_by_values, contacts_by_ids, current_parameters
@@ -160,9 +160,9 @@ class FuzzyMatcher:
         may_update = names_agree & ~two_work_addresses & ~two_people
         # Two people writing from their own work addresses who share nothing but names and a
         # town are namesakes as far as anyone can tell: not worth a reviewer's time either.
-        worth_review = (~two_work_addresses | agrees_beyond_names_and_place(levels)) & ~two_people
+        reviewable = worth_review(levels, two_people=two_people, two_work_addresses=two_work_addresses)
         updates = (probabilities >= self.update_at) & may_update
-        reviews = (probabilities >= self.review_at) & ~updates & worth_review
+        reviews = (probabilities >= self.review_at) & ~updates & reviewable
         best: dict[int, tuple[float, int]] = {}
         # Only the pairs that update or go to review, in pair order (most pairs are neither).
         for k in np.flatnonzero(updates | reviews).tolist():

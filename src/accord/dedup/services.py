@@ -493,8 +493,11 @@ def scan_run(*, scan_id: int | None = None, reason: str = "on demand", build_ind
         # The pairs capture would queue (not colleagues, not namesakes at two employers) that
         # share more than names and a town: over a whole base, namesakes abound, and a pair
         # with nothing else in common is one a reviewer cannot decide either.
-        levels = result.patterns[result.pattern_of[chosen]]
-        reviewable = engine.worth_review(cols, result.ia[chosen], result.ib[chosen], levels)
+        levels, ia, ib = result.patterns[result.pattern_of[chosen]], result.ia[chosen], result.ib[chosen]
+        reviewable = engine.worth_review(
+            levels, two_people=engine.names_contradict(cols, ia, ib, levels),
+            two_work_addresses=engine.update_needs_review(cols, ia, ib, levels),
+        )
         chosen = chosen[reviewable & engine.agrees_beyond_names_and_place(levels)]
         del cols
         progress("saving", 0.95)

@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 
+from accord.core.db import sqlite_page_cache
+
 _PREPARED_TYPES = (models.DateTimeField, models.DateField, models.DecimalField, models.JSONField, models.TimeField)
 _ROWS_PER_STATEMENT = 1000
 
@@ -212,11 +214,11 @@ def _sqlite_max_params(connection) -> int:
 
 @contextmanager
 def checkpoints_spaced(
-    *, pages: int = 16384, cache_kib: int = 65536, using: str = DEFAULT_DB_ALIAS
+    *, pages: int = 16384, cache_mib: int = 64, using: str = DEFAULT_DB_ALIAS
 ) -> Iterator[None]:
     """On SQLite, let the write-ahead log grow to ``pages`` pages between checkpoints while a bulk
     write commits batch after batch, and checkpoint once at the end; and keep up to
-    ``cache_kib`` KiB of pages in memory meanwhile.
+    ``cache_mib`` MiB of pages in memory meanwhile (``accord.core.db.sqlite_page_cache``).
 
     By default SQLite copies the log into the database after every commit that leaves more than
     1,000 pages in it: each batch of an import would rewrite (and sync) the same index pages
@@ -232,16 +234,13 @@ def checkpoints_spaced(
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         (before,) = cursor.fetchone()
-        cursor.execute("PRAGMA cache_size")
-        (cache_before,) = cursor.fetchone()
         cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
-        cursor.execute(f"PRAGMA cache_size={-int(cache_kib)}")
     try:
-        yield
+        with sqlite_page_cache(mib=cache_mib, using=using):
+            yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
-            cursor.execute(f"PRAGMA cache_size={int(cache_before)}")
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
