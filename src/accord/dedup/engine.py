@@ -326,6 +326,11 @@ def agrees_beyond_names_and_place(levels: np.ndarray) -> np.ndarray:
 _PERSONAL = ("birth", "external_id", "street", "postcode")
 
 
+def _similarities(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Jaro–Winkler similarity of each pair of names, below 0.8 reported as 0 (in C)."""
+    return np.asarray(cpdist(left.tolist(), right.tolist(), scorer=JaroWinkler.normalized_similarity, score_cutoff=0.8), dtype=np.float64)
+
+
 def _codes_in(values: np.ndarray, vocab: np.ndarray) -> np.ndarray:
     """Per value, its code in another column's vocabulary (-1 where it is not there)."""
     index = {value: code for code, value in enumerate(vocab.tolist())}
@@ -359,14 +364,10 @@ def names_contradict(cols: dict[str, Column], ia: np.ndarray, ib: np.ndarray, le
     crossed = np.flatnonzero(both_differ & (fa != 0) & (lb != 0) & (la != 0) & (fb != 0))
     if len(crossed):
         first_vocab, last_vocab = first_col.vocab, last_col.vocab
-        near = [
-            JaroWinkler.normalized_similarity(x, y) >= 0.8 and JaroWinkler.normalized_similarity(z, w) >= 0.8
-            for x, y, z, w in zip(
-                first_vocab[fa[crossed]].tolist(), last_vocab[lb[crossed]].tolist(),
-                last_vocab[la[crossed]].tolist(), first_vocab[fb[crossed]].tolist(), strict=True,
-            )
-        ]
-        swapped[crossed[np.asarray(near, dtype=bool)]] = True
+        near = (_similarities(first_vocab[fa[crossed]], last_vocab[lb[crossed]]) >= 0.8) & (
+            _similarities(last_vocab[la[crossed]], first_vocab[fb[crossed]]) >= 0.8
+        )
+        swapped[crossed[near]] = True
         both_differ &= ~swapped
     # The same external id, or the same birth date at (nearly) the same address, outweighs
     # names typed wrongly; a birthday, phone or home alone shared by someone of other names
