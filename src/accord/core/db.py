@@ -9,6 +9,25 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 
 @contextmanager
+def sqlite_pragma(name: str, value: int, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """On SQLite, set ``PRAGMA name = value`` on this connection for a while and give the
+    connection its own value back afterwards; elsewhere, nothing."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA {name}")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA {name}={int(value)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA {name}={int(before)}")
+
+
+@contextmanager
 def sqlite_page_cache(*, mib: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """On SQLite, hold up to ``mib`` MiB of pages in this connection's cache for a bulk write.
 
@@ -16,16 +35,5 @@ def sqlite_page_cache(*, mib: int, using: str = DEFAULT_DB_ALIAS) -> Iterator[No
     several indexes evicts and re-reads the same index pages over and over. The cache only
     grows as pages are touched, and shrinks back to its old size afterwards.
     """
-    connection = connections[using]
-    if connection.vendor != "sqlite":
+    with sqlite_pragma("cache_size", -int(mib) * 1024, using=using):
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size=-{int(mib) * 1024}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size={int(before)}")

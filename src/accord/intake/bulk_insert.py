@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 
-from accord.core.db import sqlite_page_cache
+from accord.core.db import sqlite_page_cache, sqlite_pragma
 
 _PREPARED_TYPES = (models.DateTimeField, models.DateField, models.DecimalField, models.JSONField, models.TimeField)
 _ROWS_PER_STATEMENT = 1000
@@ -231,16 +231,11 @@ def checkpoints_spaced(
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        (before,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
     try:
-        with sqlite_page_cache(mib=cache_mib, using=using):
+        with sqlite_pragma("wal_autocheckpoint", pages, using=using), sqlite_page_cache(mib=cache_mib, using=using):
             yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint={int(before)}")
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
