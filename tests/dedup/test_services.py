@@ -358,3 +358,19 @@ def test_a_scan_queues_no_colleagues_even_when_the_model_finds_them_alike():
     assert (("Hana", "Kowalczyk"), ("Hana", "Kowalczyk")) in pairs
     assert (("Idris", "Okonkwo"), ("Idris", "Okonkwo")) in pairs
     assert all(a[1] == b[1] for a, b in pairs), pairs  # nobody is queued beside a colleague
+
+
+def test_companies_whose_names_only_contain_one_another_are_suggested_only_with_the_same_domain_name():
+    moment = now()
+
+    def account(name, domain=""):
+        return Account.objects.create(name=name, domain=domain, created_at=moment, updated_at=moment)
+
+    xenon, xenon_works = account("Xenon Group", "xenon.example"), account("Xenon Works")
+    northwind, northwind_typo = account("Northwind Analytics"), account("Northwind Analytic")
+    acme, acme_logistics = account("ACME", "acme.com"), account("ACME Logistics", "acme.de")
+    scan_run()
+    suggested = {frozenset((s.left_id, s.right_id)) for s in Suggestion.objects.filter(kind="account")}
+    assert frozenset((northwind.pk, northwind_typo.pk)) in suggested  # a typo
+    assert frozenset((acme.pk, acme_logistics.pk)) in suggested  # acme.com / acme.de
+    assert frozenset((xenon.pk, xenon_works.pk)) not in suggested  # one word in common, nothing else

@@ -577,13 +577,15 @@ def accounts_scan() -> int:
     for a, b in pairs:
         core_a, domain_a, root_a = info[a]
         core_b, domain_b, root_b = info[b]
-        name_level = -1
-        if core_a and core_b:
-            ratio = fuzz.token_set_ratio(core_a, core_b)
-            name_level = 2 if core_a == core_b else 1 if ratio >= 85 else 0
         domain_level = -1
         if domain_a and domain_b:
             domain_level = 2 if domain_a == domain_b else 1 if root_a == root_b else 0
+        name_level = -1
+        if core_a and core_b:
+            # One name inside the other ("Xenon" / "Xenon Works") is similar only when the domains
+            # say the same company too: on its own it is as often a different company.
+            similar = fuzz.token_sort_ratio(core_a, core_b) >= 85 or (domain_level == 1 and fuzz.token_set_ratio(core_a, core_b) >= 85)
+            name_level = 2 if core_a == core_b else 1 if similar else 0
         if name_level == 2 and domain_level in (-1, 1):
             probability = 0.95
         elif name_level == 1 and domain_level == 1:
