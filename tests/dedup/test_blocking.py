@@ -1,6 +1,6 @@
 """The whole-base scan sees what capture sees: the same cleaned values and the same blocks."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -160,3 +160,24 @@ def test_rebuilding_the_match_key_index_stores_every_contacts_keys_and_drops_sta
     assert indexed == expected
     assert {"c:acme:a", "d:acme.example:a", "p:2000:12"} <= indexed[Contact.objects.get(first_name="Ann").pk]
     assert IndexState.objects.get().contacts == 3
+
+
+@pytest.mark.django_db
+def test_an_index_update_rekeys_only_the_contacts_changed_since_the_last_build():
+    moment = now()
+    ann = Contact.objects.create(first_name="Ann", last_name="Lee", street="12 Wattle St", city="Sydney", postcode="2000",
+                                 created_at=moment, updated_at=moment)
+    bo = Contact.objects.create(first_name="Bo", last_name="Li", postcode="3000", street="5 Acacia Road", created_at=moment, updated_at=moment)
+    match_index_build(full=True)
+    MatchKey.objects.create(contact_id=bo.pk, key="z:kept")  # untouched contacts keep what they have
+    later = now() + timedelta(seconds=5)
+    Contact.objects.filter(pk=ann.pk).update(street="40 Banksia Street", updated_at=later)
+
+    assert match_index_build() == 1
+
+    keys = {pk: set() for pk in (ann.pk, bo.pk)}
+    for contact_id, key in MatchKey.objects.values_list("contact_id", "key"):
+        keys[contact_id].add(key)
+    assert keys[ann.pk] == set(blocking_keys(person_from_contact(Contact.objects.get(pk=ann.pk))))
+    assert "p:2000:40" in keys[ann.pk] and "p:2000:12" not in keys[ann.pk]
+    assert "z:kept" in keys[bo.pk]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -285,8 +285,9 @@ class _Interner:
 _RAW_PERSON_COLUMNS = tuple(name for name in PERSON_COLUMNS[1:] if "__" not in name)
 
 
-def contact_columns(*, chunk: int = 5000) -> tuple[np.ndarray, dict[str, Column]]:
-    """Every contact's values as the matcher sees them, field by field, in id order.
+def contact_columns(*, chunk: int = 5000, updated_since=None) -> tuple[np.ndarray, dict[str, Column]]:
+    """Every contact's values (or those changed since ``updated_since``) as the matcher sees
+    them, field by field, in id order.
 
     No object per contact: each stored column streams into integer codes of its distinct
     values, and each distinct value is cleaned once (names, towns and birth dates repeat).
@@ -303,8 +304,10 @@ def contact_columns(*, chunk: int = 5000) -> tuple[np.ndarray, dict[str, Column]
     ids, account_ids = array("q"), array("q")
     raw = {name: _Interner() for name in _RAW_PERSON_COLUMNS}
     with connection.cursor() as cursor:
+        changed = f"WHERE {quote('updated_at')} >= %s " if updated_since is not None else ""
         cursor.execute(
-            f"SELECT {quote('id')}, {quote('account_id')}, {stored} FROM {quote(contact.db_table)} ORDER BY {quote('id')}"
+            f"SELECT {quote('id')}, {quote('account_id')}, {stored} FROM {quote(contact.db_table)} {changed}ORDER BY {quote('id')}",
+            [contact.get_field("updated_at").get_db_prep_value(updated_since, connection)] if updated_since is not None else [],
         )
         while rows := cursor.fetchmany(chunk):
             by_column = list(zip(*rows))
@@ -327,21 +330,6 @@ def contact_columns(*, chunk: int = 5000) -> tuple[np.ndarray, dict[str, Column]
         vocab[:] = ["", *(row[at] or "" for row in accounts)]
         cleaned[name] = Column(codes=position, vocab=vocab).mapped_many(partial(clean_column, name))
     return np.frombuffer(ids, dtype=np.int64), with_derived(cleaned)
-
-
-def people_iter(*, chunk: int = 20_000, updated_since=None) -> Iterator[tuple[int, Person]]:
-    """Every contact as a person, read in id order in chunks (a few queries per 20,000)."""
-    queryset = Contact.objects.order_by("pk")
-    if updated_since is not None:
-        queryset = queryset.filter(updated_at__gte=updated_since)
-    last = 0
-    while True:
-        rows = list(queryset.filter(pk__gt=last).values_list(*PERSON_COLUMNS)[:chunk])
-        if not rows:
-            return
-        for row in rows:
-            yield row[0], person_from_row(row)
-        last = rows[-1][0]
 
 
 _params_cache: dict[str, tuple[float, MatchParameters]] = {}

@@ -49,7 +49,6 @@ from accord.dedup.queries import (
     distinct_pairs,
     forget_parameters,
     people_by_id,
-    people_iter,
     suggestion_pair_rows,
 )
 from accord.intake.bulk_insert import rows_insert
@@ -85,16 +84,7 @@ def match_keys_refresh(
     found.update(people_by_id([cid for cid in ids if cid not in given and cid not in computed]))
     fresh = set(created)
     known = [cid for cid in ids if cid not in fresh]
-    quote = connection.ops.quote_name
-    table = quote(MatchKey._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and known:  # one array parameter, one statement
-            cursor.execute(f"DELETE FROM {table} WHERE contact_id = ANY(%s)", [known])
-        else:
-            # In chunks: SQLite takes a limited number of parameters per statement.
-            for offset in range(0, len(known), _KEY_CHUNK):
-                chunk = known[offset : offset + _KEY_CHUNK]
-                cursor.execute(f"DELETE FROM {table} WHERE contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+    _match_keys_delete(known)
     # Plain tuples, one prepared statement on SQLite and COPY on PostgreSQL (see rows_insert).
     rows_insert(
         model=MatchKey,
@@ -109,59 +99,45 @@ def match_keys_refresh(
 _KEY_CHUNK = 900
 
 
+def _match_keys_delete(contact_ids: Sequence[int]) -> None:
+    """Remove the match keys of these contacts (plain SQL, a statement per chunk of ids)."""
+    if not contact_ids:
+        return
+    table = connection.ops.quote_name(MatchKey._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter, one statement
+            cursor.execute(f"DELETE FROM {table} WHERE contact_id = ANY(%s)", [list(contact_ids)])
+            return
+        # In chunks: SQLite takes a limited number of parameters per statement.
+        for offset in range(0, len(contact_ids), _KEY_CHUNK):
+            chunk = list(contact_ids[offset : offset + _KEY_CHUNK])
+            cursor.execute(f"DELETE FROM {table} WHERE contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+
+
 def match_index_build(*, full: bool = False, on_progress: Callable[[int], None] | None = None) -> int:
-    """Bring the match-key index up to date: contacts changed since the last build (or all)."""
+    """Bring the match-key index up to date: contacts changed since the last build (or all).
+
+    The contacts are read as columns (as the scan reads them), each distinct key is spelled
+    once, and the rows go in with one prepared statement (COPY on PostgreSQL).
+    """
     state = IndexState.objects.first()
     moment = now()
     since = None if full or state is None or state.built_through is None else state.built_through
-    if since is None:
-        return _match_index_rebuild(state=state, moment=moment, on_progress=on_progress)
-    done = 0
-    batch: list[tuple[int, str]] = []
-    ids: list[int] = []
-    table = connection.ops.quote_name(MatchKey._meta.db_table)
-    sql = f"INSERT INTO {table} (contact_id, {connection.ops.quote_name('key')}) VALUES (%s, %s)"
-
-    def flush():
-        if since is not None and ids:
-            MatchKey.objects.filter(contact_id__in=ids).delete()
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, batch)
-        batch.clear()
-        ids.clear()
-
-    with transaction.atomic():
-        for contact_id, person in people_iter(updated_since=since):
-            ids.append(contact_id)
-            batch.extend((contact_id, key) for key in blocking_keys(person))
-            done += 1
-            if len(ids) >= 5000:
-                flush()
-                if on_progress:
-                    on_progress(done)
-        flush()
-        total = Contact.objects.count()
+    ids, cols = contact_columns(updated_since=since)
+    families = key_families(cols)
+    del cols
+    with transaction.atomic(), sqlite_page_cache(mib=64):
+        if since is None:
+            MatchKey.objects.all().delete()
+        else:
+            _match_keys_delete(ids.tolist())
+        for rows in key_rows(families, ids):
+            rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
+        total = len(ids) if since is None else Contact.objects.count()
         if state is None:
             IndexState.objects.create(built_through=moment, contacts=total, updated_at=moment)
         else:
             IndexState.objects.filter(pk=state.pk).update(built_through=moment, contacts=total, updated_at=moment)
-    return done
-
-
-def _match_index_rebuild(*, state: IndexState | None, moment: datetime, on_progress: Callable[[int], None] | None) -> int:
-    """The whole index again, from every contact read as columns (as the scan reads them):
-    each distinct key is spelled once, and the rows go in with one prepared statement."""
-    ids, cols = contact_columns()
-    families = key_families(cols)
-    del cols
-    with transaction.atomic(), sqlite_page_cache(mib=64):
-        MatchKey.objects.all().delete()
-        for rows in key_rows(families, ids):
-            rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
-        if state is None:
-            IndexState.objects.create(built_through=moment, contacts=len(ids), updated_at=moment)
-        else:
-            IndexState.objects.filter(pk=state.pk).update(built_through=moment, contacts=len(ids), updated_at=moment)
     if on_progress:
         on_progress(len(ids))
     return len(ids)
