@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 
 from accord.core.clock import now
-from accord.core.db import sqlite_page_cache
+from accord.core.db import sqlite_indexes_rebuilt_after, sqlite_page_cache
 from accord.core.errors import ValidationFailed
 from accord.crm.lifecycle import is_forward
 from accord.crm.models import Account, Contact, StageChange
@@ -131,8 +131,10 @@ def match_index_build(*, full: bool = False, on_progress: Callable[[int], None] 
             MatchKey.objects.all().delete()
         else:
             _match_keys_delete(ids.tolist())
-        for rows in key_rows(families, ids):
-            rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
+        coming = sum(int((family.codes >= 0).sum()) for family in families.values())
+        with sqlite_indexes_rebuilt_after(MatchKey._meta.db_table, rows=coming):
+            for rows in key_rows(families, ids):
+                rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
         total = len(ids) if since is None else Contact.objects.count()
         if state is None:
             IndexState.objects.create(built_through=moment, contacts=total, updated_at=moment)
@@ -280,9 +282,10 @@ def suggestions_record_scan(
         ]
 
     with sqlite_page_cache(mib=64), transaction.atomic():
-        _suggestions_insert_columns(
-            [left[new].tolist(), right[new].tolist(), *columns(new)], kind=kind, source=SuggestionSource.SCAN, at=moment
-        )
+        with sqlite_indexes_rebuilt_after(Suggestion._meta.db_table, rows=len(new)):
+            _suggestions_insert_columns(
+                [left[new].tolist(), right[new].tolist(), *columns(new)], kind=kind, source=SuggestionSource.SCAN, at=moment
+            )
         if len(refresh):
             _suggestions_refresh_columns([stored.row_id[at[refresh]].tolist(), *columns(refresh)], at=moment)
     return len(new)
