@@ -40,11 +40,12 @@ def _part(
     empty value stands for instead of having no code (the '?' initial of a missing name).
     """
     index = {} if index is None else index
-    per_value = np.full(len(column.vocab), -1, dtype=np.int64)
-    for code, value in enumerate(column.vocab.tolist()):
-        result = function(value) if value else missing
-        if result is not None:
-            per_value[code] = index.setdefault(result, len(index))
+    results = [function(value) if value else missing for value in column.vocab.tolist()]
+    # New texts numbered in order of first appearance, then every result looked up at C speed.
+    fresh = [text for text in dict.fromkeys(results) if text is not None and text not in index]
+    index.update(zip(fresh, range(len(index), len(index) + len(fresh))))
+    lookup = {**index, None: -1}
+    per_value = np.fromiter(map(lookup.__getitem__, results), dtype=np.int64, count=len(results))
     return Part(codes=per_value[column.codes], texts=list(index))
 
 

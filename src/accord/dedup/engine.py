@@ -160,9 +160,11 @@ def _distinct_pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarr
     if len(a) == 0:
         return np.zeros(0)
     size = len(column.vocab)
-    if size > len(column.codes) // 2:
-        # Values nearly unique per person (streets, ids): pairs of people are pairs of distinct
-        # values already, and finding the distinct ones would only cost a sort.
+    if size * size > len(a):
+        # Too many possible value pairs for these pairs of people to repeat many of them: at a
+        # hundred thousand people, 25–45 % of name, town and date pairs repeat, and finding
+        # them (a sort) cost more than scoring them twice. Few distinct values (states, the
+        # colleagues of one company) repeat enough to be worth it.
         unique, inverse = None, None
         left, right = column.vocab[a].tolist(), column.vocab[b].tolist()
     else:

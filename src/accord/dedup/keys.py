@@ -40,7 +40,11 @@ _LEGAL_SUFFIXES = frozenset(
     }
 )
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
-_NON_WORD_OR_LINE = re.compile(r"[^a-z0-9 \n]+")
+# What _NON_WORD does to plain ASCII text, as a translation table (apostrophes dropped, line
+# breaks kept as separators).
+_ASCII_PUNCTUATION_TO_SPACE = str.maketrans(
+    {chr(code): None if chr(code) == "'" else " " for code in range(128) if chr(code) not in "abcdefghijklmnopqrstuvwxyz0123456789\n"}
+)
 _NON_DIGIT = re.compile(r"\D+")
 
 
@@ -77,22 +81,44 @@ clean_text = lru_cache(maxsize=1 << 16)(_clean_text)
 
 
 def fold_many(values: Sequence[str]) -> list[str]:
-    """``_fold`` of every value, with the same results; the plain ASCII ones are folded in one
-    pass over their join (the whole-base scan folds a nearly unique street and id per contact,
-    and one regular-expression pass beats a hundred thousand)."""
+    """``_fold`` of every value, with the same results (tests/dedup/test_keys.py).
+
+    The whole-base scan folds a nearly unique street and id per contact: the plain ASCII
+    values are folded together by two regular-expression passes over their join instead of
+    one call each (the rest, with accents to take off, one by one).
+    """
+    if all(isinstance(value, str) for value in values):
+        joined = "\n".join(values)
+        if joined.isascii() and joined.count("\n") == len(values) - 1:
+            return _fold_lines(joined) if values else []
     plain = [isinstance(value, str) and value.isascii() and "\n" not in value for value in values]
     batch = [value for value, ok in zip(values, plain, strict=True) if ok]
-    text = _NON_WORD_OR_LINE.sub(" ", "\n".join(batch).lower().replace("'", ""))
-    folded = iter([" ".join(line.split()) for line in text.split("\n")] if batch else [])
+    folded = iter(_fold_lines("\n".join(batch)) if batch else [])
     return [next(folded) if ok else _fold(value) for value, ok in zip(values, plain, strict=True)]
 
 
+def _fold_lines(text: str) -> list[str]:
+    """``_fold`` of each line of plain ASCII text: punctuation to spaces by one table look-up
+    per character (a regular expression spent twice as long on the commas and spaces of a
+    hundred thousand addresses), then each line's spaces collapsed."""
+    return [" ".join(line.split()) for line in text.lower().translate(_ASCII_PUNCTUATION_TO_SPACE).split("\n")]
+
+
+# No stop-value is longer than this: a longer value can only be one once its spaces are gone.
+_LONGEST_STOP_TEXT = max(map(len, STOP_TEXT))
+
+
 def clean_text_many(values: Sequence[str]) -> list[str]:
-    """``clean_text`` of every value."""
-    return [
-        "" if value in STOP_TEXT or value.replace(" ", "") in STOP_TEXT or (raw or "").strip().lower() in STOP_TEXT else value
-        for raw, value in zip(values, fold_many(values), strict=True)
-    ]
+    """``_clean_text`` of every value (the stop-values looked up only for values short enough
+    to be one)."""
+    out = fold_many(values)
+    for at, (raw, value) in enumerate(zip(values, out, strict=True)):
+        raw = raw if isinstance(raw, str) else ""
+        if len(value) - value.count(" ") > _LONGEST_STOP_TEXT and len(raw.strip()) > _LONGEST_STOP_TEXT:
+            continue
+        if value in STOP_TEXT or value.replace(" ", "") in STOP_TEXT or raw.strip().lower() in STOP_TEXT:
+            out[at] = ""
+    return out
 
 
 def clean_identifier_many(values: Sequence[str]) -> list[str]:
@@ -100,7 +126,8 @@ def clean_identifier_many(values: Sequence[str]) -> list[str]:
     out = []
     for folded in fold_many(values):
         value = folded.replace(" ", "")
-        out.append("" if not value or value in STOP_TEXT or len(set(value)) == 1 else value)
+        # One character repeated (0000, xxxxx): counted rather than put in a set, same answer.
+        out.append("" if not value or value in STOP_TEXT or value.count(value[0]) == len(value) else value)
     return out
 
 
