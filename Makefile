@@ -19,10 +19,10 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/accord migrate --noinput -v 0
 	$(BIN)/accord demo --keep
-	$(BIN)/accord serve
+	$(BIN)/accord serve --with-worker
 
 serve: install
-	$(BIN)/accord serve
+	$(BIN)/accord serve --with-worker
 
 # The suite runs on SQLite, then again on PostgreSQL when ACCORD_TEST_DATABASE_URL names one.
 test: install

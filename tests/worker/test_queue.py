@@ -245,3 +245,23 @@ def test_worker_stops_gracefully_on_sigterm_and_hands_back_unstarted_jobs(regist
     assert len(seen) == 1  # the current job finished, then the worker stopped
     assert "SIGTERM" in err.getvalue()
     assert sorted(Job.objects.filter(name="test.terminate").values_list("status", flat=True)) == ["done", "queued", "queued"]
+
+
+def test_a_worker_started_by_a_server_stops_once_that_server_is_gone(register):
+    import os
+
+    seen = []
+    register("test.noop", lambda payload: seen.append(payload["n"]))
+    job_enqueue(name="test.noop", payload={"n": 1})
+    out, err = StringIO(), StringIO()
+
+    # Its parent is still the process that started it: it works as usual.
+    call_command("worker", "--once", "--parent-pid", str(os.getppid()), stdout=out, stderr=err)
+    assert seen == [1]
+
+    # Started by a process that is no longer its parent (killed; the worker was re-parented):
+    # it stops at once instead of running on, unattended, beside the next server.
+    job_enqueue(name="test.noop", payload={"n": 2})
+    call_command("worker", "--poll", "0.01", "--parent-pid", str(os.getppid() + 100_000), stdout=out, stderr=err)
+    assert seen == [1]
+    assert "has gone" in err.getvalue()

@@ -28,8 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=10, help="Jobs claimed at a time (default 10).")
         parser.add_argument("--poll", type=float, default=2.0, help="Seconds to wait when nothing is due (default 2).")
         parser.add_argument("--id", dest="worker_id", default="", help="Worker name shown on claimed jobs.")
+        parser.add_argument(
+            "--parent-pid", type=int, default=0,
+            help="Stop once this process is no longer the worker's parent (set by `accord serve --with-worker`).",
+        )
 
-    def handle(self, *args, once, status, batch, poll, worker_id, **options):
+    def handle(self, *args, once, status, batch, poll, worker_id, parent_pid, **options):
         self.verbosity = options.get("verbosity", 1)
         if status:
             self.print_status()
@@ -47,15 +51,20 @@ class Command(BaseCommand):
         if not once:
             self.stdout.write(f"Worker {worker_id} running {len(handlers)} kinds of job; Ctrl-C stops it.")
         try:
-            ran = self.work(worker_id=worker_id, batch=max(1, batch), poll=poll, once=once, stop=stop)
+            ran = self.work(worker_id=worker_id, batch=max(1, batch), poll=poll, once=once, stop=stop, parent_pid=parent_pid)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write(f"Worker {worker_id} stopped after {ran} jobs.")
 
-    def work(self, *, worker_id: str, batch: int, poll: float, once: bool, stop: threading.Event) -> int:
+    def work(self, *, worker_id: str, batch: int, poll: float, once: bool, stop: threading.Event, parent_pid: int = 0) -> int:
         ran = 0
         while not stop.is_set():
+            if parent_pid and os.getppid() != parent_pid:
+                # The server that started this worker is gone (killed without a chance to stop
+                # it): a worker left behind would keep the SQLite file busy for the next one.
+                self.stderr.write(f"Stopping: the server (process {parent_pid}) that started this worker has gone.")
+                break
             if not connection.in_atomic_block:  # (tests run the loop inside their transaction)
                 close_old_connections()  # drop connections that broke or outlived CONN_MAX_AGE
             schedules_enqueue_due()
