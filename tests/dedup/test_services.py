@@ -374,3 +374,36 @@ def test_companies_whose_names_only_contain_one_another_are_suggested_only_with_
     assert frozenset((northwind.pk, northwind_typo.pk)) in suggested  # a typo
     assert frozenset((acme.pk, acme_logistics.pk)) in suggested  # acme.com / acme.de
     assert frozenset((xenon.pk, xenon_works.pk)) not in suggested  # one word in common, nothing else
+
+
+def test_a_scan_stores_every_pair_with_its_own_evidence_skips_refused_pairs_and_refreshes_pending_ones():
+    from accord.dedup.engine import FIELDS, MatchParameters
+    from accord.dedup.services import suggestions_record_scan
+
+    params = MatchParameters.default()
+    patterns = np.asarray([[3, 3, 2, -1, -1, -1, -1, 3, 2, 2, 1], [2, 3, 2, -1, -1, -1, -1, 0, 2, 2, 1]], dtype=np.int8)
+    assert patterns.shape[1] == len(FIELDS)
+    # 253 pairs: several full multi-row statements and a remainder.
+    left = np.arange(1, 254, dtype=np.int64)
+    right = left + 1000
+    pattern_of = (left % 2).astype(np.int64)
+    moment = now()
+    refused = Decision.objects.create(left_id=5, right_id=1005, verdict=Decision.Verdict.DISTINCT, levels=[], decided_at=moment)
+    pending = Suggestion.objects.create(
+        left_id=7, right_id=1007, probability=0.01, levels=[0] * len(FIELDS), source="capture", created_at=moment, updated_at=moment
+    )
+
+    created = suggestions_record_scan(left=left, right=right, patterns=patterns, pattern_of=pattern_of, params=params)
+
+    assert created == 253 - 2  # the refused pair is skipped, the pending one refreshed
+    stored = {(s.left_id, s.right_id): s for s in Suggestion.objects.filter(kind="contact")}
+    assert len(stored) == 252 and (refused.left_id, refused.right_id) not in stored
+    probabilities = params.probabilities(patterns)
+    for a, b, row in zip(left.tolist(), right.tolist(), pattern_of.tolist(), strict=True):
+        if a == 5:
+            continue
+        suggestion = stored[(a, b)]
+        assert suggestion.levels == patterns[row].tolist()
+        assert suggestion.probability == pytest.approx(float(probabilities[row]))
+        assert suggestion.status == SuggestionStatus.PENDING and suggestion.source == ("capture" if a == 7 else "scan")
+    assert stored[(7, 1007)].pk == pending.pk
