@@ -332,7 +332,7 @@ def _suggestions_insert_columns(columns: list[list], *, kind: str, source: str, 
         step = _SQLITE_PAIRS_PER_INSERT * len(columns)
         whole = len(flat) - len(flat) % step
         if whole:
-            cursor.executemany(insert(_SQLITE_PAIRS_PER_INSERT), [[*fixed, *flat[start : start + step]] for start in range(0, whole, step)])
+            cursor.executemany(insert(_SQLITE_PAIRS_PER_INSERT), ([*fixed, *flat[start : start + step]] for start in range(0, whole, step)))
         if whole < len(flat):
             cursor.execute(insert((len(flat) - whole) // len(columns)), [*fixed, *flat[whole:]])
 
