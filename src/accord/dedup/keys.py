@@ -250,7 +250,9 @@ def clean_column(name: str, values: Sequence) -> list[str]:
         return clean_text_many(values)
     if name == "external_id":
         return clean_identifier_many(values)
-    clean = _CLEANERS[name]
+    # Each distinct value comes once: the cleaner's memory of earlier answers (for capture,
+    # which meets the same names again and again) would only fill up with the whole base.
+    clean = getattr(_CLEANERS[name], "__wrapped__", _CLEANERS[name])
     return [clean(value) for value in values]
 
 
