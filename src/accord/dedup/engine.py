@@ -686,6 +686,7 @@ class ScanResult:
     patterns: np.ndarray  # distinct comparison patterns (patterns × fields)
     pattern_of: np.ndarray  # each pair's row in ``patterns``
     params: MatchParameters
+    two_people: np.ndarray | None = None  # each pair: do the names say two people (``names_contradict``)?
 
     @property
     def levels(self) -> np.ndarray:
@@ -746,7 +747,8 @@ def scan_columns(
     patterns, counts, pattern_of = patterns_of(levels)
     del levels
     # Pairs whose names say two people are known non-matches: they inform u, never m.
-    distinct_people = np.bincount(pattern_of[np.concatenate(contradicted)], minlength=len(patterns)) if parts else counts
+    two_people = np.concatenate(contradicted) if parts else np.zeros(0, dtype=bool)
+    distinct_people = np.bincount(pattern_of[two_people], minlength=len(patterns)) if parts else counts
     sure = int(counts[surely_duplicates(patterns)].sum())
     if sure >= MIN_SURE_DUPLICATES:
         params = estimate_em(patterns, counts - distinct_people, u=u, start=start, known_distinct=distinct_people)
@@ -760,4 +762,4 @@ def scan_columns(
     if merged is not None and distinct is not None and (len(merged) or len(distinct)):
         params = learn_from_decisions(params, merged=merged, distinct=distinct)
     progress("scoring", 0.9)
-    return ScanResult(ia=ia, ib=ib, patterns=patterns, pattern_of=pattern_of, params=params)
+    return ScanResult(ia=ia, ib=ib, patterns=patterns, pattern_of=pattern_of, params=params, two_people=two_people)

@@ -490,7 +490,7 @@ def scan_run(*, scan_id: int | None = None, reason: str = "on demand", build_ind
         # with nothing else in common is one a reviewer cannot decide either.
         levels, ia, ib = result.patterns[result.pattern_of[chosen]], result.ia[chosen], result.ib[chosen]
         reviewable = engine.worth_review(
-            levels, two_people=engine.names_contradict(cols, ia, ib, levels),
+            levels, two_people=result.two_people[chosen],
             two_work_addresses=engine.update_needs_review(cols, ia, ib, levels),
         )
         chosen = chosen[reviewable & engine.agrees_beyond_names_and_place(levels)]
