@@ -215,14 +215,23 @@ def test_the_e164_shortcut_answers_exactly_as_the_full_phone_parse():
 def test_bulk_insert_returns_the_id_of_each_row_in_order():
     moment = now()
     Account.objects.create(name="Before", created_at=moment, updated_at=moment)
-    names = [f"Company {i}" for i in range(2500)]  # more than one statement's worth of rows
+    # More than one statement's worth of rows, and some left over after the last whole chunk.
+    names = [f"Company {i}" for i in range(2537)]
     with transaction.atomic():
         ids = rows_insert(
             model=Account, columns=("name", "domain", "industry", "country", "website", "created_at", "updated_at"),
             rows=[(name, f"c{i}.example", "", "", "", moment, moment) for i, name in enumerate(names)], returning_ids=True,
         )
-    assert len(set(ids)) == 2500
+    assert len(set(ids)) == 2537
+    assert ids == sorted(ids)
     assert dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) == dict(zip(ids, names))
+
+
+@pytest.mark.parametrize("count", [1, 99, 100, 101, 537])
+def test_bulk_insert_stores_every_row_in_order(count):
+    rows = [(i, f"k:{i}") for i in range(count)]
+    rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
+    assert list(MatchKey.objects.order_by("id").values_list("contact_id", "key")) == rows
 
 
 @pytest.mark.django_db(transaction=True)
