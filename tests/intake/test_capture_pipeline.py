@@ -130,6 +130,20 @@ def test_validation_names_every_bad_field():
     assert set(refused.value.errors) == {"email", "phone", "occurred_at", "lifecycle_stage", "employee_count", "country"}
 
 
+def test_validation_refuses_lists_and_objects_and_overlong_text_and_collapses_spaces():
+    from collections import OrderedDict
+
+    with pytest.raises(ValidationFailed) as refused:
+        lead(email="ann@acme.com", city=["Paris"], note=OrderedDict(a=1), interests=["sso", "pricing"])
+    assert set(refused.value.errors) == {"city", "note"}  # interests may be a list
+    with pytest.raises(ValidationFailed) as refused:
+        lead(email="ann@acme.com", first_name="x" * 101)
+    assert refused.value.errors == {"first_name": "is longer than 100 characters"}
+    # Spaces collapse before the length is checked; values that are not text are cleaned as text.
+    taken = lead(email="ann@acme.com", first_name="  Ann   " + " " * 200 + " Marie ", external_id=12345)
+    assert taken.contact["first_name"] == "Ann Marie" and taken.contact["external_id"] == "12345"
+
+
 def test_bulk_capture_merges_rows_for_one_person_and_uses_a_fixed_number_of_queries(django_assert_max_num_queries):
     rows = [(i, lead(email=f"p{i % 50}@corp{i % 50 % 7}.com", first_name=f"P{i}", company=f"Corp {i % 50 % 7}")) for i in range(200)]
     # Fixed, whatever the row count: the pipeline's own queries, fuzzy matching and indexing
