@@ -278,3 +278,40 @@ def test_a_bulk_capture_turns_the_cycle_collector_back_on_even_when_a_batch_fail
         leads_capture_bulk(leads=failing(), batch_size=1)
     assert gc.isenabled()
     assert Contact.objects.filter(email="r0@corp.com").exists()
+
+
+def test_bulk_insert_stores_texts_dates_decimals_and_json_exactly_as_given():
+    from datetime import date, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from accord.campaigns.models import Touchpoint
+    from accord.crm.models import Contact
+
+    moment = now()
+    elsewhere = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone(timedelta(hours=-5)))
+    account_rows = [
+        ("Tab\there", "a.example", "", 12, Decimal("1234567.50"), "US", "", moment, moment),
+        ("Back\\slash\nnew line\r", "b.example", "Ünïcödé ✓", None, None, "", "", moment, elsewhere),
+        ("Same", "c.example", "", 0, Decimal("0.00"), "", "", elsewhere, elsewhere),
+    ]
+    columns = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "website", "created_at", "updated_at")
+    with transaction.atomic():
+        ids = rows_insert(model=Account, columns=columns, rows=account_rows, returning_ids=True)
+    stored = {a.pk: a for a in Account.objects.filter(pk__in=ids)}
+    for pk, row in zip(ids, account_rows, strict=True):
+        assert tuple(getattr(stored[pk], name) for name in columns) == row
+
+    contact = Contact.objects.create(email="t@x.example", birth_date=date(1980, 3, 4), created_at=moment, updated_at=moment)
+    metadata = [{}, {"k": "tab\tline\nslash\\ \"quoted\" é"}, {"n": [1, 2.5, True, None]}]
+    tp_columns = ("contact_id", "kind", "channel", "team", "occurred_at", "url", "utm_source", "utm_medium", "utm_campaign",
+                  "subject", "body", "metadata", "dedupe_key", "created_at")
+    rows_insert(
+        model=Touchpoint,
+        columns=tp_columns,
+        rows=[
+            (contact.pk, "note", "", "sales", elsewhere, "", "", "", "", f"s{i}\t\\N", f"line\n{i}", value, "", moment)
+            for i, value in enumerate(metadata)
+        ],
+    )
+    read = list(Touchpoint.objects.order_by("id").values_list("subject", "body", "metadata", "occurred_at"))
+    assert read == [(f"s{i}\t\\N", f"line\n{i}", value, elsewhere) for i, value in enumerate(metadata)]
