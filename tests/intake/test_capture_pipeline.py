@@ -315,3 +315,20 @@ def test_bulk_insert_stores_texts_dates_decimals_and_json_exactly_as_given():
     )
     read = list(Touchpoint.objects.order_by("id").values_list("subject", "body", "metadata", "occurred_at"))
     assert read == [(f"s{i}\t\\N", f"line\n{i}", value, elsewhere) for i, value in enumerate(metadata)]
+
+
+@pytest.mark.parametrize("count", [2, 150])
+def test_bulk_insert_writes_a_value_shared_by_every_row_as_it_would_bind_it(count):
+    moment = now()
+    odd = "It's 100%s done, %% and %(name)s ☃ \\ \"quoted\""
+    rows = [(odd, f"d{i}.example", "", 7, None, "US", "", moment, moment) for i in range(count)]
+    columns = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "website", "created_at", "updated_at")
+    with transaction.atomic():
+        ids = rows_insert(model=Account, columns=columns, rows=rows, returning_ids=True)
+    assert list(Account.objects.filter(pk__in=ids).order_by("id").values_list(*columns)) == rows
+    # Every column the same in every row, and a column whose values are equal but of two types.
+    rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=[(5, "k:same")] * count)
+    assert MatchKey.objects.filter(contact_id=5, key="k:same").count() == count
+    if connection.vendor == "sqlite":  # PostgreSQL refuses a boolean for a number
+        rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=[(True, "k:a"), (1, "k:b")])
+        assert MatchKey.objects.filter(contact_id=1).count() == 2
