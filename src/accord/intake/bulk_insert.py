@@ -243,9 +243,9 @@ def _sqlite_literal(column: Sequence[Any]) -> str | None:
     """The SQL literal of the one value every row has in this column, stored exactly as the
     bound value would be; None when the values differ or the type is not one written so
     (floats, for one, stay bound: SQLite's reading of a decimal literal may round)."""
-    first = column[0]
+    first, last = column[0], column[-1]
     kind = type(first)
-    if kind not in _LITERAL_TYPES:
+    if kind not in _LITERAL_TYPES or last != first or type(last) is not kind:  # most columns differ at once
         return None
     try:
         if len(set(column)) != 1 or len(set(map(type, column))) != 1:  # True == 1: the types too
