@@ -6,6 +6,8 @@ check the role with ``require_perm``, call one service, return an output schema.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -16,24 +18,22 @@ from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
 from accord.core.errors import ValidationFailed
 from accord.core.models import ApiToken, hash_token
+from accord.core.queries import token_owner
 
 
 def user_for_token(raw: str):
     """The active user owning an unrevoked token, or None. Only hashes are compared."""
     if not raw or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if token is None:
-        return None
     moment = timezone.now()
     # Writing on every call would serialize readers on SQLite; a minute's precision is enough.
-    if token.last_used_at is None or (moment - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
-    return token.user
+    found = token_owner(token_hash=hash_token(raw), used_before=moment - timedelta(seconds=60))
+    if found is None:
+        return None
+    user, token_id, stale = found
+    if stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=moment)
+    return user
 
 
 class BearerToken(HttpBearer):

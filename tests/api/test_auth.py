@@ -82,3 +82,31 @@ def test_a_browser_session_cannot_write_without_the_csrf_token(rep):
     response = browser.post("/api/contacts", {"email": "ann@acme.com"}, content_type="application/json")
     assert response.status_code in (401, 403)
     assert Contact.objects.count() == 0
+
+
+def test_a_token_finds_its_user_as_the_orm_reads_it_and_notes_its_use_once_a_minute(rep):
+    from datetime import timedelta
+
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    from accord.api import user_for_token
+    from accord.core.models import User
+
+    token, raw = api_token_create(user=rep, name="laptop")
+    user = user_for_token(raw)
+    assert user.pk == rep.pk and type(user) is User
+    assert model_to_dict(user) == model_to_dict(User.objects.get(pk=rep.pk))
+    assert user.date_joined == User.objects.get(pk=rep.pk).date_joined and timezone.is_aware(user.date_joined)
+    assert not hasattr(user, "api_token_id")
+
+    recently = timezone.now() - timedelta(seconds=30)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recently)
+    assert user_for_token(raw).pk == rep.pk
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == recently  # not written again within the minute
+
+    long_ago = timezone.now() - timedelta(seconds=90)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=long_ago)
+    user_for_token(raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > long_ago + timedelta(seconds=60)
+    assert user_for_token(raw + "x") is None

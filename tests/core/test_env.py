@@ -34,3 +34,10 @@ def test_connections_to_postgresql_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_sqlite_connections_are_kept_between_requests_like_postgresql_ones(tmp_path):
+    sqlite = parse_database_url(f"sqlite:///{tmp_path}/a.db", tmp_path / "x.db")
+    postgres = parse_database_url("postgresql://db/crm", Path("unused"))
+    assert sqlite["CONN_MAX_AGE"] == postgres["CONN_MAX_AGE"] > 0
+    assert sqlite["CONN_HEALTH_CHECKS"] is True

@@ -275,3 +275,22 @@ def test_names_typed_wrongly_do_not_hide_a_person_who_is_otherwise_identified():
     # A birthday alone, or a home alone, shared by people of other names is a coincidence or a family.
     assert _contradict(person(first_name="Ann", last_name="Lee", birth_date=date(1980, 5, 1)), person(first_name="Bo", last_name="Chan", birth_date=date(1980, 5, 1)))
     assert _contradict(person(first_name="Ann", last_name="Lee", street="12 Elm Street"), person(first_name="Bo", last_name="Chan", street="12 Elm Street"))
+
+
+def test_a_person_from_capture_values_is_the_person_build_makes_of_them():
+    import random
+
+    samples = ["", None, " ", "n/a", "Ann", "  ann  ", "Müller", "TEST", "x", "0000000", "+14155552671", "12 Wattle St",
+               "1980-03-04", "ACME Inc", "-", ".", "1111111", "00000"]
+    names = ["first_name", "last_name", "phone", "external_id", "street", "city", "postcode", "state", "birth_date"]
+    rng = random.Random(1)
+    for _ in range(3000):
+        values = {
+            name: rng.choice([*samples, date(1980, 3, 4), date(1970, 1, 1)] if name == "birth_date" else samples)
+            for name in names
+            if rng.random() < 0.7  # absent fields are empty
+        }
+        email = rng.choice([*samples, "a@b.com", "test@test.com", " Ann@X.com "])
+        company, domain = rng.choice(samples), rng.choice([*samples, "acme.com"])
+        built = Person.build(**values, email=email, company=company, domain=domain)
+        assert Person.from_contact_values(values, email=email, company=company, domain=domain) == built

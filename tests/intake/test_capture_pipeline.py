@@ -130,6 +130,20 @@ def test_validation_names_every_bad_field():
     assert set(refused.value.errors) == {"email", "phone", "occurred_at", "lifecycle_stage", "employee_count", "country"}
 
 
+def test_validation_refuses_lists_and_objects_and_overlong_text_and_collapses_spaces():
+    from collections import OrderedDict
+
+    with pytest.raises(ValidationFailed) as refused:
+        lead(email="ann@acme.com", city=["Paris"], note=OrderedDict(a=1), interests=["sso", "pricing"])
+    assert set(refused.value.errors) == {"city", "note"}  # interests may be a list
+    with pytest.raises(ValidationFailed) as refused:
+        lead(email="ann@acme.com", first_name="x" * 101)
+    assert refused.value.errors == {"first_name": "is longer than 100 characters"}
+    # Spaces collapse before the length is checked; values that are not text are cleaned as text.
+    taken = lead(email="ann@acme.com", first_name="  Ann   " + " " * 200 + " Marie ", external_id=12345)
+    assert taken.contact["first_name"] == "Ann Marie" and taken.contact["external_id"] == "12345"
+
+
 def test_bulk_capture_merges_rows_for_one_person_and_uses_a_fixed_number_of_queries(django_assert_max_num_queries):
     rows = [(i, lead(email=f"p{i % 50}@corp{i % 50 % 7}.com", first_name=f"P{i}", company=f"Corp {i % 50 % 7}")) for i in range(200)]
     # Fixed, whatever the row count: the pipeline's own queries, fuzzy matching and indexing
@@ -215,14 +229,23 @@ def test_the_e164_shortcut_answers_exactly_as_the_full_phone_parse():
 def test_bulk_insert_returns_the_id_of_each_row_in_order():
     moment = now()
     Account.objects.create(name="Before", created_at=moment, updated_at=moment)
-    names = [f"Company {i}" for i in range(2500)]  # more than one statement's worth of rows
+    # More than one statement's worth of rows, and some left over after the last whole chunk.
+    names = [f"Company {i}" for i in range(2537)]
     with transaction.atomic():
         ids = rows_insert(
             model=Account, columns=("name", "domain", "industry", "country", "website", "created_at", "updated_at"),
             rows=[(name, f"c{i}.example", "", "", "", moment, moment) for i, name in enumerate(names)], returning_ids=True,
         )
-    assert len(set(ids)) == 2500
+    assert len(set(ids)) == 2537
+    assert ids == sorted(ids)
     assert dict(Account.objects.filter(pk__in=ids).values_list("pk", "name")) == dict(zip(ids, names))
+
+
+@pytest.mark.parametrize("count", [1, 99, 100, 101, 537])
+def test_bulk_insert_stores_every_row_in_order(count):
+    rows = [(i, f"k:{i}") for i in range(count)]
+    rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=rows)
+    assert list(MatchKey.objects.order_by("id").values_list("contact_id", "key")) == rows
 
 
 @pytest.mark.django_db(transaction=True)
@@ -255,3 +278,57 @@ def test_a_bulk_capture_turns_the_cycle_collector_back_on_even_when_a_batch_fail
         leads_capture_bulk(leads=failing(), batch_size=1)
     assert gc.isenabled()
     assert Contact.objects.filter(email="r0@corp.com").exists()
+
+
+def test_bulk_insert_stores_texts_dates_decimals_and_json_exactly_as_given():
+    from datetime import date, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from accord.campaigns.models import Touchpoint
+    from accord.crm.models import Contact
+
+    moment = now()
+    elsewhere = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=timezone(timedelta(hours=-5)))
+    account_rows = [
+        ("Tab\there", "a.example", "", 12, Decimal("1234567.50"), "US", "", moment, moment),
+        ("Back\\slash\nnew line\r", "b.example", "Ünïcödé ✓", None, None, "", "", moment, elsewhere),
+        ("Same", "c.example", "", 0, Decimal("0.00"), "", "", elsewhere, elsewhere),
+    ]
+    columns = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "website", "created_at", "updated_at")
+    with transaction.atomic():
+        ids = rows_insert(model=Account, columns=columns, rows=account_rows, returning_ids=True)
+    stored = {a.pk: a for a in Account.objects.filter(pk__in=ids)}
+    for pk, row in zip(ids, account_rows, strict=True):
+        assert tuple(getattr(stored[pk], name) for name in columns) == row
+
+    contact = Contact.objects.create(email="t@x.example", birth_date=date(1980, 3, 4), created_at=moment, updated_at=moment)
+    metadata = [{}, {"k": "tab\tline\nslash\\ \"quoted\" é"}, {"n": [1, 2.5, True, None]}]
+    tp_columns = ("contact_id", "kind", "channel", "team", "occurred_at", "url", "utm_source", "utm_medium", "utm_campaign",
+                  "subject", "body", "metadata", "dedupe_key", "created_at")
+    rows_insert(
+        model=Touchpoint,
+        columns=tp_columns,
+        rows=[
+            (contact.pk, "note", "", "sales", elsewhere, "", "", "", "", f"s{i}\t\\N", f"line\n{i}", value, "", moment)
+            for i, value in enumerate(metadata)
+        ],
+    )
+    read = list(Touchpoint.objects.order_by("id").values_list("subject", "body", "metadata", "occurred_at"))
+    assert read == [(f"s{i}\t\\N", f"line\n{i}", value, elsewhere) for i, value in enumerate(metadata)]
+
+
+@pytest.mark.parametrize("count", [2, 150])
+def test_bulk_insert_writes_a_value_shared_by_every_row_as_it_would_bind_it(count):
+    moment = now()
+    odd = "It's 100%s done, %% and %(name)s ☃ \\ \"quoted\""
+    rows = [(odd, f"d{i}.example", "", 7, None, "US", "", moment, moment) for i in range(count)]
+    columns = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "website", "created_at", "updated_at")
+    with transaction.atomic():
+        ids = rows_insert(model=Account, columns=columns, rows=rows, returning_ids=True)
+    assert list(Account.objects.filter(pk__in=ids).order_by("id").values_list(*columns)) == rows
+    # Every column the same in every row, and a column whose values are equal but of two types.
+    rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=[(5, "k:same")] * count)
+    assert MatchKey.objects.filter(contact_id=5, key="k:same").count() == count
+    if connection.vendor == "sqlite":  # PostgreSQL refuses a boolean for a number
+        rows_insert(model=MatchKey, columns=("contact_id", "key"), rows=[(True, "k:a"), (1, "k:b")])
+        assert MatchKey.objects.filter(contact_id=1).count() == 2

@@ -12,7 +12,7 @@ from accord.crm.models import StageChange
 from accord.intake.leads import lead_from_mapping
 from accord.intake.services import contact_capture, leads_capture_bulk
 from accord.scoring.jobs import decay_scores
-from accord.scoring.models import ContactScore, ScoreHistory
+from accord.scoring.models import ContactScore, ModelStatus, ScoreHistory
 from accord.scoring.services import scores_rescore
 
 from .helpers import contact, engage, fit, live_model, touch
@@ -104,3 +104,25 @@ def test_daily_decay_job_lowers_engagement_and_records_history(marketer):
 def test_without_a_live_model_nothing_is_scored(marketer):
     contact(seniority="vp")
     assert scores_rescore().scored == 0
+
+
+def test_the_active_model_is_read_afresh_whenever_its_row_changes(marketer):
+    from accord.scoring.models import ScoringModel
+    from accord.scoring.queries import active_model_get
+    from accord.scoring.services import active_model
+
+    assert active_model() is None
+    first = live_model(marketer, [fit("VP", "seniority", "in", ["vp"], 30)], name="First", score=40)
+    assert active_model().pk == first.pk and active_model().mql_min_score == 40
+    # A copy each time: a caller changing its instance changes nobody else's.
+    mine = active_model_get()
+    mine.mql_min_score = 1
+    assert active_model_get().mql_min_score == 40
+    # Changed by a plain UPDATE (another process, no updated_at): seen on the next call.
+    ScoringModel.objects.filter(pk=first.pk).update(mql_min_score=55)
+    assert active_model().mql_min_score == 55
+    # Another version goes live: the new one, not the one kept.
+    ScoringModel.objects.filter(pk=first.pk).update(status=ModelStatus.RETIRED)
+    assert active_model() is None
+    second = live_model(marketer, [fit("VP", "seniority", "in", ["vp"], 20)], name="Second")
+    assert active_model().pk == second.pk and active_model().name == "Second"

@@ -315,20 +315,27 @@ class Person:
 
     @classmethod
     def from_contact_values(cls, values: dict, *, email: str, company: str, domain: str) -> "Person":
-        """A person from a contact's field values as capture holds them (absent fields empty)."""
-        return cls.build(
-            first_name=values.get("first_name", ""),
-            last_name=values.get("last_name", ""),
-            email=email,
-            phone=values.get("phone", ""),
-            external_id=values.get("external_id", ""),
-            street=values.get("street", ""),
-            city=values.get("city", ""),
-            postcode=values.get("postcode", ""),
-            state=values.get("state", ""),
-            birth_date=values.get("birth_date"),
-            company=company,
-            domain=domain,
+        """A person from a contact's field values as capture holds them (absent fields empty).
+
+        The same as ``build``; a value that is empty is empty when cleaned, so only the values a
+        lead carries go through their cleaners (capture builds one per lead, and a lead carries
+        few of the twelve)."""
+        get = values.get
+        first, last, phone, external_id = get("first_name"), get("last_name"), get("phone"), get("external_id")
+        street, city, postcode, state, birth = get("street"), get("city"), get("postcode"), get("state"), get("birth_date")
+        return cls(
+            first=clean_text(first) if first else "",
+            last=clean_text(last) if last else "",
+            email=clean_email(email) if email else "",
+            phone=clean_phone(phone) if phone else "",
+            external_id=clean_identifier(external_id) if external_id else "",
+            street=clean_text(street) if street else "",
+            city=clean_text(city) if city else "",
+            postcode=clean_postcode(postcode) if postcode else "",
+            state=clean_text(state) if state else "",
+            birth=clean_birth_date(birth) if birth else "",
+            company=company_core(company) if company else "",
+            domain=clean_domain(domain) if domain else "",
         )
 
 

@@ -143,10 +143,16 @@ class FuzzyMatcher:
         if not pairs_a:
             return
         index_of = {contact_id: i for i, contact_id in enumerate(order)}
-        ia = np.asarray(pairs_a, dtype=np.int64)
-        ib = np.asarray([len(people) + index_of[contact_id] for contact_id in pairs_b], dtype=np.int64)
-        # The leads first, then the candidates: ib indexes past the leads.
-        cols = columns_of({name: [*(getattr(person, name) for person in people), *values] for name, values in found.items()})
+        # Only the leads that have a candidate are compared (in an import of new people, about
+        # half): the columns hold those leads first, then the candidates, and ib indexes past
+        # the leads. ``compared[i]`` is the position of the i-th lead in the batch.
+        compared = list(dict.fromkeys(pairs_a))
+        row_of = {position: i for i, position in enumerate(compared)}
+        ia = np.asarray([row_of[position] for position in pairs_a], dtype=np.int64)
+        ib = np.asarray([len(compared) + index_of[contact_id] for contact_id in pairs_b], dtype=np.int64)
+        cols = columns_of(
+            {name: [*(getattr(people[position], name) for position in compared), *values] for name, values in found.items()}
+        )
         levels = compare(cols, ia, ib)
         params = current_parameters()
         probabilities = params.probabilities(levels)
@@ -166,8 +172,8 @@ class FuzzyMatcher:
         best: dict[int, tuple[float, int]] = {}
         # Only the pairs that update or go to review, in pair order (most pairs are neither).
         for k in np.flatnonzero(updates | reviews).tolist():
-            position, probability = int(ia[k]), float(probabilities[k])
-            contact_id = order[int(ib[k]) - len(people)]
+            position, probability = compared[int(ia[k])], float(probabilities[k])
+            contact_id = order[int(ib[k]) - len(compared)]
             if updates[k]:
                 if probability > best.get(position, (0.0, 0))[0]:
                     best[position] = (probability, contact_id)

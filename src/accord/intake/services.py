@@ -72,6 +72,8 @@ _TOUCHPOINT_COLUMNS, _TOUCHPOINT_DEFAULTS = _insert_columns(Touchpoint)
 _contact_row = itemgetter(*_CONTACT_COLUMNS)
 _touchpoint_row_values = itemgetter(*_TOUCHPOINT_COLUMNS)
 _STAGE_COLUMNS = ("contact_id", "from_stage", "to_stage", "changed_by_id", "changed_at", "reason", "source")
+_FIRST_TOUCH_FIELDS = frozenset({"first_touch_at", "first_touch_campaign_id", "first_touch_channel"})
+_LATEST_TOUCH_FIELDS = frozenset({"latest_touch_at", "latest_touch_campaign_id", "latest_touch_channel"})
 _ACCOUNT_COLUMNS, _ACCOUNT_DEFAULTS = _insert_columns(Account)
 
 
@@ -95,6 +97,11 @@ class _NewContact:
         if name in _PERSON_FIELDS:
             self._matched = None
         self.values[name] = value
+
+    def set_many(self, values: dict[str, Any]) -> None:
+        if not _PERSON_FIELDS.isdisjoint(values):
+            self._matched = None
+        self.values.update(values)
 
     def row(self) -> tuple:
         return _contact_row({**_CONTACT_DEFAULTS, **self.values})
@@ -136,6 +143,10 @@ class _KnownContact:
 
     def set(self, name: str, value: Any) -> None:
         setattr(self.contact, name, value)
+
+    def set_many(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            setattr(self.contact, name, value)
 
     def instance(self) -> Contact:
         return self.contact
@@ -358,16 +369,16 @@ def _capture_batch(leads: Sequence[LeadInput], *, actor, source: str) -> list[Ca
         occurred_at = values["occurred_at"]
         first_at = record.get("first_touch_at")
         if first_at is None or occurred_at < first_at:
-            record.set("first_touch_at", occurred_at)
-            record.set("first_touch_campaign_id", values["campaign_id"])
-            record.set("first_touch_channel", values["channel"])
-            fields.update({"first_touch_at", "first_touch_campaign_id", "first_touch_channel"})
+            record.set_many(
+                {"first_touch_at": occurred_at, "first_touch_campaign_id": values["campaign_id"], "first_touch_channel": values["channel"]}
+            )
+            fields.update(_FIRST_TOUCH_FIELDS)
         latest_at = record.get("latest_touch_at")
         if latest_at is None or occurred_at >= latest_at:
-            record.set("latest_touch_at", occurred_at)
-            record.set("latest_touch_campaign_id", values["campaign_id"])
-            record.set("latest_touch_channel", values["channel"])
-            fields.update({"latest_touch_at", "latest_touch_campaign_id", "latest_touch_channel"})
+            record.set_many(
+                {"latest_touch_at": occurred_at, "latest_touch_campaign_id": values["campaign_id"], "latest_touch_channel": values["channel"]}
+            )
+            fields.update(_LATEST_TOUCH_FIELDS)
 
     ids = rows_insert(model=Contact, columns=_CONTACT_COLUMNS, rows=[r.row() for r in new_records], returning_ids=True)
     for record, pk in zip(new_records, ids, strict=True):
@@ -480,10 +491,13 @@ class _AccountRow:
 
     __slots__ = ("pk", "name", "domain", *_ACCOUNT_FILLABLE)
 
-    def __init__(self, pk: int | None, name: str, domain: str, *fillable: Any):
+    def __init__(self, pk: int | None, name: str, domain: str, industry, employee_count, annual_revenue, country):
+        # In the order of _ACCOUNT_FILLABLE (checked below), spelled out: one per account read.
         self.pk, self.name, self.domain = pk, name, domain
-        for field_name, value in zip(_ACCOUNT_FILLABLE, fillable, strict=True):
-            setattr(self, field_name, value)
+        self.industry, self.employee_count, self.annual_revenue, self.country = industry, employee_count, annual_revenue, country
+
+
+assert _ACCOUNT_FILLABLE == ("industry", "employee_count", "annual_revenue", "country")
 
 
 def _resolve_accounts(

@@ -266,10 +266,7 @@ def row_to_lead(
     """One CSV row as a validated lead; ValidationFailed names every bad field."""
     if len(values) > len(mapping) and any(value.strip() for value in values[len(mapping):]):
         raise ValidationFailed.single("row", f"has {len(values)} values but the header has {len(mapping)} columns")
-    data: dict[str, str] = {}
-    for field, value in zip(mapping, values):
-        if field and value.strip():
-            data[field] = value
+    data: dict[str, str] = {field: value for field, value in zip(mapping, values) if field and value.strip()}
     mobile = data.pop("mobile_phone", "")
     if mobile and "phone" not in data:
         data["phone"] = mobile
@@ -283,7 +280,7 @@ def row_to_lead(
         data.pop("company_domain")  # a website column holding "n/a" or a name says nothing about the domain
     if campaign_id is not None and "campaign_id" not in data:
         data["campaign_id"] = str(campaign_id)
-    key = hashlib.sha256("\x1f".join(f"{name}={data[name].strip()}" for name in sorted(data)).encode()).hexdigest()
+    key = hashlib.sha256("\x1f".join([f"{name}={data[name].strip()}" for name in sorted(data)]).encode()).hexdigest()
     data["kind"] = TouchpointKind.IMPORT
     lead = lead_from_mapping(data, default_region=default_region)
     # The same row imported again is recognised by its content, so its touchpoint is not repeated.

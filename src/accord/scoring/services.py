@@ -31,6 +31,7 @@ from accord.scoring.models import (
     ScoringModel,
     ScoringRule,
 )
+from accord.scoring.queries import active_model_get
 from accord.scoring.rules import RuleErrors, check_rules, check_settings
 
 DEFAULT_GRADE_BANDS = {"A": 60, "B": 40, "C": 20}
@@ -333,7 +334,7 @@ class RescoreSummary:
 
 
 def active_model() -> ScoringModel | None:
-    return ScoringModel.objects.filter(status=ModelStatus.ACTIVE).first()
+    return active_model_get()
 
 
 def scores_rescore(
