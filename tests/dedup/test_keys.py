@@ -33,3 +33,27 @@ def test_stop_values_are_cleared_column_wise_whatever_their_spelling():
 
 def test_no_values_give_no_values():
     assert fold_many([]) == [] and clean_text_many([]) == []
+
+
+def test_fast_paths_for_stored_phones_and_mailbox_letters_give_what_the_patterns_give():
+    import re
+
+    from accord.dedup.engine import _letters
+    from accord.dedup.keys import clean_phone
+
+    def digits_then_checks(raw):  # clean_phone as the pattern alone would have it
+        digits = re.sub(r"\D+", "", raw)
+        if len(digits) < 6:
+            return ""
+        tail = digits[-7:]
+        junk = len(set(tail)) <= 1 or tail in "01234567890123456789" or tail in "98765432109876543210"
+        return "" if junk else digits
+
+    rng = random.Random(9)
+    samples = ["+14155552671", "14155552671", "+", "++14155552671", "+1 415 555 2671", "+٣٣٣٤٥٦٧٨", "0000000", ""]
+    samples += ["".join(rng.choice("+0123456789 -().x") for _ in range(rng.randrange(0, 15))) for _ in range(3000)]
+    assert [clean_phone(raw) for raw in samples] == [digits_then_checks(raw) for raw in samples]
+
+    mailboxes = ["ann.smith", "a_n-n+9", "ÉLodie.dupont", "o'brien", "", "ABC", "jürgen"]
+    mailboxes += ["".join(rng.choice("abzAZ._-+09 éü") for _ in range(rng.randrange(0, 12))) for _ in range(3000)]
+    assert [_letters(box) for box in mailboxes] == [re.sub(r"[^a-z]+", "", box) for box in mailboxes]

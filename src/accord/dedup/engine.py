@@ -184,10 +184,15 @@ def _distinct_pair_similarity(scorer, column: Column, a: np.ndarray, b: np.ndarr
 
 
 _NOT_A_LETTER = re.compile(r"[^a-z]+")
+# Every ASCII character but a–z, deleted by str.translate (a third of the regular expression's
+# cost on the short texts this sees).
+_ASCII_NON_LETTERS = str.maketrans(dict.fromkeys(chr(code) for code in range(128) if not "a" <= chr(code) <= "z"))
 
 
 def _letters(value: str) -> str:
-    """Only the letters a–z (capture runs this over every candidate's mailbox)."""
+    """Only the letters a–z (capture runs this over every candidate's mailbox and names)."""
+    if value.isascii():
+        return value.translate(_ASCII_NON_LETTERS)
     return _NOT_A_LETTER.sub("", value)
 
 

@@ -142,7 +142,11 @@ def clean_email(raw: str | None) -> str:
 
 def clean_phone(raw: str | None) -> str:
     """Digits only; '' for junk such as 000-000, 1111111 or 1234567."""
-    digits = _NON_DIGIT.sub("", raw or "")
+    raw = raw or ""
+    if raw[1:].isdecimal() and (raw[:1] == "+" or raw[:1].isdecimal()):
+        digits = raw.lstrip("+")  # stored E.164 (+14155552671): nothing else to take out
+    else:
+        digits = _NON_DIGIT.sub("", raw)
     if len(digits) < 6:
         return ""
     tail = digits[-7:]
