@@ -144,3 +144,29 @@ def test_the_contact_page_shows_possible_duplicates(client, rep, pair):
     client.force_login(rep)
     contact_page = client.get(f"/contacts/{jon.pk}/").content.decode()
     assert f"/duplicates/{suggestion.pk}/" in contact_page
+
+
+def test_a_reviewer_is_warned_when_own_work_mailboxes_say_two_people(client, rep, pair):
+    from accord.core.clock import now
+    from accord.dedup.engine import FIELDS
+    from accord.dedup.services import pair_cautions
+
+    moment = now()
+    kenji, namesake = (
+        Contact.objects.create(first_name="Kenji", last_name="Wolf", email=email, created_at=moment, updated_at=moment)
+        for email in ("kenji.wolf@brightbank.com", "kenji.wolf2@brightbank.com")
+    )
+    suggestion = Suggestion.objects.create(
+        left_id=kenji.pk, right_id=namesake.pk, probability=1.0, levels=[3, 3] + [-1] * (len(FIELDS) - 2),
+        created_at=moment, updated_at=moment,
+    )
+    client.force_login(rep)
+    warning = "Own mailboxes at one company: often two people with the same name."
+    assert warning in client.get("/duplicates/").content.decode()
+    assert warning in client.get(f"/duplicates/{suggestion.pk}/").content.decode()
+
+    jon, jonathan, _ = pair  # a work address and a private one: nothing to warn about
+    assert pair_cautions(jon, jonathan) == []
+    elsewhere = Contact(first_name="Kenji", last_name="Wolf", email="kenji@otherbank.com")
+    assert pair_cautions(kenji, elsewhere) == ["Work addresses at two companies: a namesake, or the same person after a job change."]
+    assert pair_cautions(kenji, Contact(email="KENJI.WOLF@brightbank.com")) == []  # the same mailbox

@@ -22,6 +22,7 @@ from django.db.models import Q
 from accord.core.clock import now
 from accord.core.db import sqlite_indexes_rebuilt_after, sqlite_page_cache
 from accord.core.errors import ValidationFailed
+from accord.core.normalize import FREE_MAIL_DOMAINS
 from accord.crm.lifecycle import is_forward
 from accord.crm.models import Account, Contact, StageChange
 from accord.crm.services import contact_change_stage
@@ -524,6 +525,26 @@ _ACCOUNT_LEVELS = ("name", "domain")
 def _domain_root(domain: str) -> str:
     parts = domain.split(".")
     return parts[-2] if len(parts) >= 2 else domain
+
+
+def pair_cautions(left, right) -> list[str]:
+    """What a reviewer should know before merging two contacts that the probability hides.
+
+    The same reasons that keep capture from updating such a pair on its own: names, company and
+    town can agree completely for two colleagues or namesakes (shown at 100 %), while their own
+    work mailboxes say two people.
+    """
+    if not isinstance(left, Contact) or not isinstance(right, Contact):
+        return []
+    mailboxes = [(left.email or "").lower().rpartition("@"), (right.email or "").lower().rpartition("@")]
+    (box_a, at_a, domain_a), (box_b, at_b, domain_b) = mailboxes
+    if not (at_a and at_b) or box_a + domain_a == box_b + domain_b:
+        return []
+    if domain_a in FREE_MAIL_DOMAINS or domain_b in FREE_MAIL_DOMAINS:
+        return []
+    if domain_a == domain_b:
+        return ["Own mailboxes at one company: often two people with the same name."]
+    return ["Work addresses at two companies: a namesake, or the same person after a job change."]
 
 
 def suggestion_explain(suggestion: Suggestion, params: MatchParameters | None = None) -> list[dict]:

@@ -17,6 +17,7 @@ from accord.dedup.services import (
     choice_fields,
     default_choices,
     merge_undo,
+    pair_cautions,
     scan_request,
     suggestion_explain,
     suggestion_mark_distinct,
@@ -56,6 +57,7 @@ def queue(request):
                 "right": records.get(suggestion.right_id),
                 "percent": round(suggestion.probability * 100, 1),
                 "evidence": agreeing[:4],
+                "cautions": pair_cautions(records.get(suggestion.left_id), records.get(suggestion.right_id)),
             }
         )
     return render(
@@ -98,7 +100,10 @@ def review(request, suggestion_id: int):
     suggestion = queries.suggestion_get(suggestion_id=suggestion_id)
     records = queries.records_for(suggestion.kind, [suggestion.left_id, suggestion.right_id])
     left, right = records.get(suggestion.left_id), records.get(suggestion.right_id)
-    context = {"suggestion": suggestion, "left": left, "right": right, "explanation": suggestion_explain(suggestion)}
+    context = {
+        "suggestion": suggestion, "left": left, "right": right, "explanation": suggestion_explain(suggestion),
+        "cautions": pair_cautions(left, right),
+    }
     if left is not None and right is not None and suggestion.status == SuggestionStatus.PENDING:
         # Defaults as the left record surviving: most recent non-empty value wins.
         defaults = default_choices(suggestion.kind, left, right)
