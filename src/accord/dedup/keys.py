@@ -301,46 +301,30 @@ class Person:
         company="",
         domain="",
     ) -> "Person":
-        cleaned_email = clean_email(email)
-        return cls(
-            first=clean_text(first_name),
-            last=clean_text(last_name),
-            email=cleaned_email,
-            phone=clean_phone(phone),
-            external_id=clean_identifier(external_id),
-            street=clean_text(street),
-            city=clean_text(city),
-            postcode=clean_postcode(postcode),
-            state=clean_text(state),
-            birth=clean_birth_date(birth_date),
-            company=company_core(company),
-            domain=clean_domain(domain),
-        )
+        values = {
+            "first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "external_id": external_id,
+            "street": street, "city": city, "postcode": postcode, "state": state, "birth_date": birth_date,
+            "company": company, "domain": domain,
+        }
+        return cls(**_cleaned_fields(values.get))
 
     @classmethod
     def from_contact_values(cls, values: dict, *, email: str, company: str, domain: str) -> "Person":
-        """A person from a contact's field values as capture holds them (absent fields empty).
+        """A person from a contact's field values as capture holds them (absent fields empty):
+        the same as ``build``."""
+        given = {"email": email, "company": company, "domain": domain}
+        return cls(**_cleaned_fields(lambda source: given[source] if source in given else values.get(source)))
 
-        The same as ``build``; a value that is empty is empty when cleaned, so only the values a
-        lead carries go through their cleaners (capture builds one per lead, and a lead carries
-        few of the twelve)."""
-        get = values.get
-        first, last, phone, external_id = get("first_name"), get("last_name"), get("phone"), get("external_id")
-        street, city, postcode, state, birth = get("street"), get("city"), get("postcode"), get("state"), get("birth_date")
-        return cls(
-            first=clean_text(first) if first else "",
-            last=clean_text(last) if last else "",
-            email=clean_email(email) if email else "",
-            phone=clean_phone(phone) if phone else "",
-            external_id=clean_identifier(external_id) if external_id else "",
-            street=clean_text(street) if street else "",
-            city=clean_text(city) if city else "",
-            postcode=clean_postcode(postcode) if postcode else "",
-            state=clean_text(state) if state else "",
-            birth=clean_birth_date(birth) if birth else "",
-            company=company_core(company) if company else "",
-            domain=clean_domain(domain) if domain else "",
-        )
+
+def _cleaned_fields(value_of: Callable[[str], object]) -> dict[str, str]:
+    """Every Person field, cleaned from ``value_of(stored name)``. An empty value is empty when
+    cleaned, so only the values present go through their cleaners (capture builds a Person per
+    lead, and a lead carries few of the twelve)."""
+    out = {}
+    for name, source, clean in PERSON_FIELDS:
+        value = value_of(source)
+        out[name] = clean(value) if value else ""
+    return out
 
 
 # Words of a street line that name its kind or a unit, not the street itself.
